@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Independent reference SPLADE pipeline: Python `tokenizers` + Python ONNX Runtime + numpy.
+
+It shares no code with the Rust library and does everything the plainest way: one text per run,
+no padding, truncation by hand, pooling in numpy. The Rust parity tests compare against its output.
+
+Usage:
+  reference.py --model DIR --texts FILE.json --max-length N --out FILE.jsonl
+
+DIR holds model.onnx and tokenizer.json. FILE.json is a JSON array of strings. Each output line is
+{"text", "max_length", "indices" (ascending), "weights" (float32 values as Python floats)}.
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+# Accepted names per input role, in order of preference; token types are optional.
+INPUT_ROLES = {
+    "ids": ("input_ids",),
+    "mask": ("attention_mask", "input_mask"),
+    "types": ("token_type_ids", "segment_ids"),
+}
+
+
+def load(model_dir) -> tuple:
+    """Return (session, tokenizer) for a model directory; truncation and padding are switched off."""
+    model_dir = Path(model_dir)
+    session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return session, tokenizer
+
+
+def encode(tokenizer: Tokenizer, text: str, max_length: int) -> list:
+    """Token ids with [CLS]/[SEP]; longer than max_length keeps [CLS] + the first max_length-2
+    content tokens + [SEP]."""
+    if tokenizer.truncation is not None or tokenizer.padding is not None:
+        raise ValueError("tokenizer must have truncation and padding off (use load())")
+    ids = tokenizer.encode(text).ids
+    if len(ids) > max_length:
+        ids = ids[: max_length - 1] + [ids[-1]]
+    return ids
+
+
+def input_names(session) -> dict:
+    """Map the roles ids/mask/types to the model's input names (types may be absent)."""
+    names = {i.name for i in session.get_inputs()}
+    found = {role: next((n for n in choices if n in names), None) for role, choices in INPUT_ROLES.items()}
+    unknown = names - set(found.values())
+    if found["ids"] is None or found["mask"] is None or unknown:
+        raise ValueError(f"unsupported model inputs: {sorted(names)}")
+    return found
+
+
+def expand(session, tokenizer: Tokenizer, text: str, max_length: int) -> tuple:
+    """SPLADE vector of one text: (indices int64 ascending, weights float32 > 0)."""
+    ids = np.array([encode(tokenizer, text, max_length)], dtype=np.int64)
+    names = input_names(session)
+    feeds = {names["ids"]: ids, names["mask"]: np.ones_like(ids)}
+    if names["types"] is not None:
+        feeds[names["types"]] = np.zeros_like(ids)
+    out = session.run(None, feeds)[0]
+    if out.ndim == 2:  # already pooled in the graph: [1, vocab]
+        w = out[0].astype(np.float32)
+    else:  # logits [1, seq, vocab]
+        w = np.log1p(np.maximum(out[0], 0)).max(axis=0)  # float32 throughout
+    indices = np.nonzero(w > 0)[0]
+    return indices, w[indices]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, required=True)
+    ap.add_argument("--texts", type=Path, required=True)
+    ap.add_argument("--max-length", type=int, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    if args.max_length < 2:
+        ap.error("--max-length must be at least 2 ([CLS] and [SEP])")
+    texts = json.loads(args.texts.read_text(encoding="utf-8"))
+    session, tokenizer = load(args.model)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for text in texts:
+            indices, weights = expand(session, tokenizer, text, args.max_length)
+            f.write(json.dumps({"text": text, "max_length": args.max_length,
+                                "indices": indices.tolist(), "weights": weights.tolist()}) + "\n")
+    tmp.replace(args.out)
+    print(f"wrote {args.out} ({len(texts)} texts, max_length {args.max_length})")
+
+
+if __name__ == "__main__":
+    main()
