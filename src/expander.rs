@@ -1,0 +1,204 @@
+//! [`Expander`]: one model, ready to turn texts into SPLADE vectors. It wires the steps together: tokenize,
+//! group into bounded batches, run ONNX Runtime, pool, prune.
+
+use std::path::Path;
+
+use ort::session::SessionInputValue;
+use ort::value::TensorRef;
+
+use crate::batch::{self, Group, Inputs};
+use crate::error::{Error, Result, Status};
+use crate::model::{ModelFiles, OutputKind, Signature};
+use crate::options::Options;
+use crate::pool::SessionPool;
+use crate::pooling;
+use crate::runtime;
+use crate::tokenize::{TextTokenizer, Tokens};
+use crate::vector::SparseVector;
+use crate::vocab::Vocab;
+
+/// A SPLADE encoder for one model directory.
+///
+/// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
+/// and pool in parallel; inference runs in parallel on up to [`Options::sessions`] ONNX Runtime sessions (default
+/// 1, so by default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op
+/// threads). Results do not depend on how calls interleave.
+pub struct Expander {
+    tokenizer: TextTokenizer,
+    vocab: Vocab,
+    signature: Signature,
+    sessions: SessionPool,
+    min_weight: f32,
+    top_k: Option<usize>,
+    token_budget: usize,
+}
+
+impl Expander {
+    /// Opens the model in `model_dir` (see the crate documentation for the directory contract) and checks it by
+    /// expanding the empty text once.
+    pub fn new(model_dir: impl AsRef<Path>, options: Options) -> Result<Self> {
+        options.validate()?;
+        let files = ModelFiles::locate(model_dir.as_ref())?;
+        let tokenizer = TextTokenizer::load(
+            &files.tokenizer,
+            options.max_length,
+            files.max_length_limit(),
+        )?;
+        let vocab = Vocab::of(tokenizer.tokenizer());
+        let environment = runtime::environment(options.ort_library_path.as_deref())?;
+        let threads = options.intra_op_threads;
+        let first = runtime::open_session(&environment, &files.onnx, threads)?;
+        let signature = Signature::of(&first, &files.onnx, vocab.len())?;
+        let onnx = files.onnx.clone();
+        let sessions = SessionPool::new(first, options.sessions, move || {
+            runtime::open_session(&environment, &onnx, threads)
+        });
+        let expander = Expander {
+            tokenizer,
+            vocab,
+            signature,
+            sessions,
+            min_weight: options.min_weight,
+            top_k: options.top_k,
+            token_budget: options.token_budget,
+        };
+        expander.expand("").map_err(|e| {
+            Error::new(
+                Status::InvalidModel,
+                format!(
+                    "{} failed its first run: {}",
+                    files.onnx.display(),
+                    e.message()
+                ),
+            )
+        })?;
+        Ok(expander)
+    }
+
+    /// Expands one text into its SPLADE vector.
+    pub fn expand(&self, text: &str) -> Result<SparseVector> {
+        let mut vectors = self.expand_batch(&[text])?;
+        Ok(vectors.pop().unwrap_or_default())
+    }
+
+    /// Expands many texts; the vectors come back in the order of `texts`. Texts are grouped by length into
+    /// inference calls of at most [`Options::token_budget`] padded tokens, so any number of texts can be passed.
+    pub fn expand_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
+        let tokens = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(t.as_ref()))
+            .collect::<Result<Vec<Tokens>>>()?;
+        let lengths: Vec<usize> = tokens.iter().map(Tokens::len).collect();
+        let mut vectors = vec![SparseVector::default(); texts.len()];
+        for group in batch::plan(&lengths, self.token_budget) {
+            let results = self.run(&group, &tokens)?;
+            for (member, vector) in group.members.iter().zip(results) {
+                vectors[*member] = vector;
+            }
+        }
+        Ok(vectors)
+    }
+
+    /// The token string of a vocabulary id, or `None` outside the vocabulary.
+    pub fn token(&self, id: u32) -> Option<&str> {
+        self.vocab.token(id)
+    }
+
+    /// The terms of `vector` as `(token, weight)` pairs, in id order.
+    pub fn tokens<'a>(
+        &'a self,
+        vector: &'a SparseVector,
+    ) -> impl Iterator<Item = (&'a str, f32)> + 'a {
+        vector
+            .iter()
+            .map(|(id, w)| (self.token(id).unwrap_or(""), w))
+    }
+
+    /// The number of vocabulary ids.
+    pub fn vocab_size(&self) -> usize {
+        self.vocab.len()
+    }
+
+    /// The number of tokens a text is truncated to, special tokens included.
+    pub fn max_length(&self) -> usize {
+        self.tokenizer.max_length()
+    }
+
+    pub(crate) fn vocab(&self) -> &Vocab {
+        &self.vocab
+    }
+
+    /// Runs one group through the model and pools each row into a vector, in the group's member order.
+    fn run(&self, group: &Group, tokens: &[Tokens]) -> Result<Vec<SparseVector>> {
+        let rows = group.members.len();
+        let seq = group.seq_len;
+        let inputs = Inputs::of(group, tokens);
+        let inference =
+            |e: ort::Error| Error::new(Status::Inference, format!("ONNX Runtime failed: {e}"));
+        let shape = [rows, seq];
+        let signature = &self.signature;
+        let mut values: Vec<(&str, SessionInputValue)> = vec![
+            (
+                signature.input_ids.as_str(),
+                TensorRef::from_array_view((shape, &inputs.ids[..]))
+                    .map_err(inference)?
+                    .into(),
+            ),
+            (
+                signature.attention_mask.as_str(),
+                TensorRef::from_array_view((shape, &inputs.mask[..]))
+                    .map_err(inference)?
+                    .into(),
+            ),
+        ];
+        if let Some(name) = &signature.token_type_ids {
+            values.push((
+                name.as_str(),
+                TensorRef::from_array_view((shape, &inputs.type_ids[..]))
+                    .map_err(inference)?
+                    .into(),
+            ));
+        }
+        let mut session = self.sessions.take()?;
+        let outputs = session.run(values).map_err(inference)?;
+        let output = outputs.get(&signature.output).ok_or_else(|| {
+            Error::new(
+                Status::InvalidModel,
+                format!("the model gave no output '{}'", signature.output),
+            )
+        })?;
+        let (out_shape, data) = output.try_extract_tensor::<f32>().map_err(inference)?;
+        let vocab = self.vocab.len();
+        let expected: &[i64] = match signature.output_kind {
+            OutputKind::Logits => &[rows as i64, seq as i64, vocab as i64],
+            OutputKind::Pooled => &[rows as i64, vocab as i64],
+        };
+        if &out_shape[..] != expected || data.len() != expected.iter().product::<i64>() as usize {
+            return Err(Error::new(
+                Status::InvalidModel,
+                format!(
+                    "output '{}' has shape {out_shape} for {rows} texts of {seq} tokens; expected {expected:?}",
+                    signature.output
+                ),
+            ));
+        }
+        let mut dense = vec![0.0f32; vocab];
+        let per_row = data.len() / rows.max(1);
+        Ok(group
+            .members
+            .iter()
+            .enumerate()
+            .map(|(row, &member)| {
+                let row_data = &data[row * per_row..(row + 1) * per_row];
+                let weights = match signature.output_kind {
+                    OutputKind::Logits => {
+                        pooling::pool(row_data, tokens[member].len(), &mut dense);
+                        &dense[..]
+                    }
+                    OutputKind::Pooled => row_data,
+                };
+                SparseVector::from_dense(weights, self.min_weight, self.top_k)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,64 @@
+//! `splade_error`: the error object returned by failing C calls, and `splade_status_name`.
+
+use std::ffi::{c_char, c_int, CString};
+
+use crate::error::{Error, Status};
+use crate::ffi::boundary::quietly;
+
+/// An error: a status and a message naming the problem.
+///
+/// Owned by the caller, freed with `splade_error_free`. Immutable: may be read from any thread.
+pub struct splade_error {
+    error: Error,
+    message: CString,
+}
+
+impl splade_error {
+    /// Boxes `error` for the caller to own.
+    pub(crate) fn boxed(error: Error) -> *mut splade_error {
+        let message = CString::new(error.message().replace('\0', " ")).unwrap_or_default();
+        Box::into_raw(Box::new(splade_error { error, message }))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn error(&self) -> &Error {
+        &self.error
+    }
+}
+
+/// Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL.
+#[no_mangle]
+pub extern "C" fn splade_error_status(error: *const splade_error) -> Status {
+    // SAFETY: `error` is NULL or a live error from this library.
+    quietly(Status::Panic, || {
+        unsafe { error.as_ref() }.map_or(Status::NullArgument, |e| e.error.status())
+    })
+}
+
+/// Returns the message of `error`: NUL-terminated UTF-8, owned by `error` and valid until `splade_error_free`.
+/// Returns an empty string when `error` is NULL.
+#[no_mangle]
+pub extern "C" fn splade_error_message(error: *const splade_error) -> *const c_char {
+    // SAFETY: `error` is NULL or a live error from this library.
+    quietly(c"".as_ptr(), || {
+        unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+    })
+}
+
+/// Frees `error`. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn splade_error_free(error: *mut splade_error) {
+    if !error.is_null() {
+        // SAFETY: `error` came from this library and is freed once.
+        quietly((), || drop(unsafe { Box::from_raw(error) }));
+    }
+}
+
+/// Returns the name of a status, for example `"SPLADE_STATUS_INVALID_UTF8"`: a static NUL-terminated string, or
+/// `"SPLADE_STATUS_UNKNOWN"` for a number that is no status. Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_status_name(status: c_int) -> *const c_char {
+    Status::from_code(i64::from(status))
+        .map_or(c"SPLADE_STATUS_UNKNOWN", Status::c_name)
+        .as_ptr()
+}

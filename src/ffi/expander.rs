@@ -1,0 +1,180 @@
+//! `splade_expander`: an opened model, and the functions that expand text with it.
+
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::error::{Error, Status};
+use crate::expander::Expander;
+use crate::ffi::boundary::{borrow, guard, null_argument, quietly, utf8, write_out};
+use crate::ffi::error::splade_error;
+use crate::ffi::options::splade_options;
+use crate::ffi::vector::{splade_sparse_batch, splade_sparse_vector};
+use crate::options::Options;
+
+/// A SPLADE encoder for one model directory, created by `splade_expander_new`.
+///
+/// Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
+/// functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
+/// (an option, default 1) threads at once, the others wait their turn. `splade_expander_free` must not run
+/// while another call uses the expander.
+pub struct splade_expander {
+    expander: Expander,
+}
+
+/// Opens the model directory `model_dir` (NUL-terminated path) with `options` (NULL: defaults; copied, so it may
+/// be freed after this call). On success writes a new expander to `*expander_out`, to be freed with
+/// `splade_expander_free`.
+///
+/// Fails with `SPLADE_STATUS_MODEL_NOT_FOUND` (no directory, no `model.onnx` or no `tokenizer.json`),
+/// `SPLADE_STATUS_INVALID_MODEL` (a file that cannot be used, a graph whose inputs or outputs do not fit, a
+/// vocabulary size that differs from the tokenizer's), `SPLADE_STATUS_RUNTIME_UNAVAILABLE` (ONNX Runtime cannot
+/// be loaded), `SPLADE_STATUS_INVALID_ARGUMENT` (an option the model cannot honour) or
+/// `SPLADE_STATUS_NULL_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn splade_expander_new(
+    model_dir: *const c_char,
+    options: *const splade_options,
+    expander_out: *mut *mut splade_expander,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: `model_dir` is NULL or NUL-terminated; `options` is NULL or a live options object.
+        let dir =
+            unsafe { borrow(model_dir, "model_dir") }.map(|p| unsafe { CStr::from_ptr(p) })?;
+        let options =
+            unsafe { options.as_ref() }.map_or_else(Options::default, |o| o.options.clone());
+        if expander_out.is_null() {
+            return Err(null_argument("expander_out"));
+        }
+        let expander = Expander::new(Path::new(OsStr::from_bytes(dir.to_bytes())), options)?;
+        let boxed = Box::into_raw(Box::new(splade_expander { expander }));
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(expander_out, "expander_out", boxed) }
+    })
+}
+
+/// Frees `expander`. NULL is a no-op. No other call may be using it.
+#[no_mangle]
+pub extern "C" fn splade_expander_free(expander: *mut splade_expander) {
+    if !expander.is_null() {
+        // SAFETY: `expander` came from `splade_expander_new` and is freed once.
+        quietly((), || drop(unsafe { Box::from_raw(expander) }));
+    }
+}
+
+/// Expands the UTF-8 text `text[0..text_len]` (not NUL-terminated; `(NULL, 0)` is the empty text). On success
+/// writes a new vector to `*vector_out`, to be freed with `splade_sparse_vector_free`.
+///
+/// Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION` or
+/// `SPLADE_STATUS_INFERENCE`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_expand(
+    expander: *const splade_expander,
+    text: *const u8,
+    text_len: usize,
+    vector_out: *mut *mut splade_sparse_vector,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: the caller passes a live expander and `text_len` readable bytes.
+        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+        let text = unsafe { utf8(text, text_len, "text") }?;
+        if vector_out.is_null() {
+            return Err(null_argument("vector_out"));
+        }
+        let vector = splade_sparse_vector::boxed(expander.expand(text)?);
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(vector_out, "vector_out", vector) }
+    })
+}
+
+/// Expands `count` texts, text `i` being the UTF-8 bytes `texts[i][0..text_lens[i]]` (`(NULL, 0)` is the empty
+/// text). Texts are grouped by length into inference calls bounded by the `token_budget` option, so any count
+/// is fine. On success writes a new batch, vectors in text order, to `*batch_out`, to be freed with
+/// `splade_sparse_batch_free`. `texts` and `text_lens` may be NULL when `count` is 0.
+///
+/// Fails like `splade_expander_expand`; the message of an invalid text names its index. Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_expand_batch(
+    expander: *const splade_expander,
+    texts: *const *const u8,
+    text_lens: *const usize,
+    count: usize,
+    batch_out: *mut *mut splade_sparse_batch,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: the caller passes a live expander, and `count` pointers and lengths.
+        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+        if count > 0 && texts.is_null() {
+            return Err(null_argument("texts"));
+        }
+        if count > 0 && text_lens.is_null() {
+            return Err(null_argument("text_lens"));
+        }
+        if batch_out.is_null() {
+            return Err(null_argument("batch_out"));
+        }
+        let strings = (0..count)
+            .map(|i| {
+                let what = format!("texts[{i}]");
+                // SAFETY: `i < count`, and both arrays hold `count` entries.
+                unsafe { utf8(*texts.add(i), *text_lens.add(i), &what) }
+            })
+            .collect::<Result<Vec<&str>, Error>>()?;
+        let batch = splade_sparse_batch::boxed(expander.expand_batch(&strings)?);
+        // SAFETY: checked non-NULL above.
+        unsafe { write_out(batch_out, "batch_out", batch) }
+    })
+}
+
+/// Looks up the token string of vocabulary id `id`. On success writes to `*token_out` a NUL-terminated UTF-8
+/// string owned by the expander, valid until `splade_expander_free`.
+///
+/// Fails with `SPLADE_STATUS_OUT_OF_RANGE` when `id >= splade_expander_vocab_size(expander)`, or
+/// `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_token(
+    expander: *const splade_expander,
+    id: u32,
+    token_out: *mut *const c_char,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: the caller passes a live expander.
+        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+        let vocab = expander.vocab();
+        let token = vocab.c_token(id).ok_or_else(|| {
+            Error::new(
+                Status::OutOfRange,
+                format!(
+                    "token id {id} is outside the vocabulary of {} ids",
+                    vocab.len()
+                ),
+            )
+        })?;
+        // SAFETY: `token_out` is NULL or writable.
+        unsafe { write_out(token_out, "token_out", token.as_ptr()) }
+    })
+}
+
+/// Returns the number of vocabulary ids (every returned id is below it), or 0 when `expander` is NULL.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_vocab_size(expander: *const splade_expander) -> usize {
+    // SAFETY: `expander` is NULL or live.
+    quietly(0, || {
+        unsafe { expander.as_ref() }.map_or(0, |e| e.expander.vocab_size())
+    })
+}
+
+/// Returns the number of tokens a text is truncated to (special tokens included), or 0 when `expander` is NULL.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_max_length(expander: *const splade_expander) -> usize {
+    // SAFETY: `expander` is NULL or live.
+    quietly(0, || {
+        unsafe { expander.as_ref() }.map_or(0, |e| e.expander.max_length())
+    })
+}

@@ -1,0 +1,152 @@
+//! `splade_options`: a builder for expander options that can grow new settings without breaking the ABI.
+
+use std::ffi::{c_char, CStr, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+use crate::error::{Result, Status};
+use crate::ffi::boundary::{borrow, guard, null_argument, quietly};
+use crate::ffi::error::splade_error;
+use crate::options::Options;
+
+/// Options for `splade_expander_new`, created with defaults by `splade_options_new`.
+///
+/// Owned by the caller, freed with `splade_options_free`; `splade_expander_new` copies it, so it may be freed
+/// right after. Not thread-safe: do not set options from two threads at once.
+pub struct splade_options {
+    pub(crate) options: Options,
+}
+
+/// Creates options with every setting at its default. Never returns NULL. Free with `splade_options_free`.
+#[no_mangle]
+pub extern "C" fn splade_options_new() -> *mut splade_options {
+    Box::into_raw(Box::new(splade_options {
+        options: Options::default(),
+    }))
+}
+
+/// Frees `options`. NULL is a no-op.
+#[no_mangle]
+pub extern "C" fn splade_options_free(options: *mut splade_options) {
+    if !options.is_null() {
+        // SAFETY: `options` came from `splade_options_new` and is freed once.
+        quietly((), || drop(unsafe { Box::from_raw(options) }));
+    }
+}
+
+/// Applies `change` to the options and keeps it only if the result is valid.
+fn update(
+    options: *mut splade_options,
+    error_out: *mut *mut splade_error,
+    change: impl FnOnce(&mut Options) -> Result<()>,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: `options` is NULL or a live `splade_options` not used by another thread during this call.
+        let target = unsafe { options.as_mut() }.ok_or_else(|| null_argument("options"))?;
+        let mut candidate = target.options.clone();
+        change(&mut candidate)?;
+        candidate.validate()?;
+        target.options = candidate;
+        Ok(())
+    })
+}
+
+/// Sets the number of tokens per text (special tokens included); longer texts are truncated. 0 restores the
+/// default: the model's own limit from its config files, at most 512. Checked against the model by
+/// `splade_expander_new`.
+#[no_mangle]
+pub extern "C" fn splade_options_set_max_length(
+    options: *mut splade_options,
+    max_length: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.max_length = (max_length > 0).then_some(max_length);
+        Ok(())
+    })
+}
+
+/// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default).
+#[no_mangle]
+pub extern "C" fn splade_options_set_top_k(
+    options: *mut splade_options,
+    top_k: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.top_k = (top_k > 0).then_some(top_k);
+        Ok(())
+    })
+}
+
+/// Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite
+/// and `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`.
+#[no_mangle]
+pub extern "C" fn splade_options_set_min_weight(
+    options: *mut splade_options,
+    min_weight: f32,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.min_weight = min_weight;
+        Ok(())
+    })
+}
+
+/// Sets the threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per
+/// core).
+#[no_mangle]
+pub extern "C" fn splade_options_set_intra_op_threads(
+    options: *mut splade_options,
+    threads: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.intra_op_threads = (threads > 0).then_some(threads);
+        Ok(())
+    })
+}
+
+/// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
+/// first needed). Default 1. Must be `>= 1`.
+#[no_mangle]
+pub extern "C" fn splade_options_set_sessions(
+    options: *mut splade_options,
+    sessions: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.sessions = sessions;
+        Ok(())
+    })
+}
+
+/// Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
+/// runs, alone. Default 1024. Must be `>= 1`.
+#[no_mangle]
+pub extern "C" fn splade_options_set_token_budget(
+    options: *mut splade_options,
+    token_budget: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.token_budget = token_budget;
+        Ok(())
+    })
+}
+
+/// Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied). Without it:
+/// `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the system's search path.
+#[no_mangle]
+pub extern "C" fn splade_options_set_ort_library_path(
+    options: *mut splade_options,
+    path: *const c_char,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        // SAFETY: `path` is NULL or a NUL-terminated string readable for this call.
+        let path = unsafe { borrow(path, "path") }.map(|p| unsafe { CStr::from_ptr(p) })?;
+        o.ort_library_path = Some(PathBuf::from(OsStr::from_bytes(path.to_bytes())));
+        Ok(())
+    })
+}

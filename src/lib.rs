@@ -1,0 +1,38 @@
+//! spladerunner: text to SPLADE sparse vectors, with ONNX Runtime, from Rust or through a C ABI.
+//!
+//! ```no_run
+//! use spladerunner::{Expander, Options};
+//!
+//! let expander = Expander::new(".cache/models/splade-tiny", Options::default())?;
+//! let vector = expander.expand("The Manhattan Project and its atomic bomb")?;
+//! for (token, weight) in expander.tokens(&vector) {
+//!     println!("{token}\t{weight:.3}");
+//! }
+//! # Ok::<(), spladerunner::Error>(())
+//! ```
+//!
+//! A model directory holds `model.onnx` and `tokenizer.json` (and optionally `config.json`,
+//! `tokenizer_config.json`, `special_tokens_map.json`). The graph takes `input_ids`, `attention_mask` (or
+//! `input_mask`) and optionally `token_type_ids` (or `segment_ids`), and returns either masked-LM logits
+//! `[batch, seq, vocab]`, pooled here, or SPLADE weights already pooled in the graph, `[batch, vocab]`.
+//!
+//! A vector's weights are `w[v] = max over the text's tokens of log(1 + relu(logit[v]))`, padding excluded;
+//! only terms with `w > 0` are kept.
+
+mod batch;
+mod error;
+mod expander;
+pub mod ffi;
+mod model;
+mod options;
+mod pool;
+mod pooling;
+mod runtime;
+mod tokenize;
+mod vector;
+mod vocab;
+
+pub use error::{Error, Result, Status};
+pub use expander::Expander;
+pub use options::Options;
+pub use vector::SparseVector;

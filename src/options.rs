@@ -1,0 +1,122 @@
+//! Options for building an [`Expander`](crate::Expander), with their defaults and checks.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result, Status};
+
+/// The largest `max_length` chosen by default, whatever the model allows.
+pub(crate) const DEFAULT_MAX_LENGTH_CAP: usize = 512;
+
+/// The default bound on padded tokens per ONNX Runtime call (rows × padded length).
+pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 1024;
+
+/// How an [`Expander`](crate::Expander) tokenizes, runs and prunes. `Options::default()` is what most callers
+/// want; every field can be set directly or through the `with_*` methods, which chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Tokens per text, special tokens included; longer texts are truncated. `None`: the model's own limit from
+    /// its config files (`model_max_length`, `max_position_embeddings`), at most 512.
+    pub max_length: Option<usize>,
+    /// Keep only the `top_k` highest-weighted terms of each vector. `None`: keep all.
+    pub top_k: Option<usize>,
+    /// Keep only terms with weight `>= min_weight`. Terms of weight 0 are never kept.
+    pub min_weight: f32,
+    /// Threads ONNX Runtime uses inside one inference call. `None`: ONNX Runtime's default (one per core).
+    pub intra_op_threads: Option<usize>,
+    /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
+    /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference.
+    pub sessions: usize,
+    /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
+    /// alone. Bounds memory whatever batch size a caller passes.
+    pub token_budget: usize,
+    /// The ONNX Runtime shared library to load. `None`: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside the
+    /// module holding this library, then the system's library search path.
+    pub ort_library_path: Option<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_length: None,
+            top_k: None,
+            min_weight: 0.0,
+            intra_op_threads: None,
+            sessions: 1,
+            token_budget: DEFAULT_TOKEN_BUDGET,
+            ort_library_path: None,
+        }
+    }
+}
+
+impl Options {
+    /// Sets [`Options::max_length`].
+    pub fn with_max_length(mut self, max_length: usize) -> Self {
+        self.max_length = Some(max_length);
+        self
+    }
+
+    /// Sets [`Options::top_k`].
+    pub fn with_top_k(mut self, top_k: usize) -> Self {
+        self.top_k = Some(top_k);
+        self
+    }
+
+    /// Sets [`Options::min_weight`].
+    pub fn with_min_weight(mut self, min_weight: f32) -> Self {
+        self.min_weight = min_weight;
+        self
+    }
+
+    /// Sets [`Options::intra_op_threads`].
+    pub fn with_intra_op_threads(mut self, threads: usize) -> Self {
+        self.intra_op_threads = Some(threads);
+        self
+    }
+
+    /// Sets [`Options::sessions`].
+    pub fn with_sessions(mut self, sessions: usize) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    /// Sets [`Options::token_budget`].
+    pub fn with_token_budget(mut self, token_budget: usize) -> Self {
+        self.token_budget = token_budget;
+        self
+    }
+
+    /// Sets [`Options::ort_library_path`].
+    pub fn with_ort_library_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.ort_library_path = Some(path.into());
+        self
+    }
+
+    /// Checks every value that can be checked without the model; `max_length` is checked against the model later.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |what: String| Err(Error::new(Status::InvalidArgument, what));
+        if self.max_length == Some(0) {
+            return invalid("option max_length must be at least 1, got 0".into());
+        }
+        if self.top_k == Some(0) {
+            return invalid(
+                "option top_k must be at least 1 (or unset to keep all terms), got 0".into(),
+            );
+        }
+        if !self.min_weight.is_finite() || self.min_weight < 0.0 {
+            return invalid(format!(
+                "option min_weight must be a finite number >= 0, got {}",
+                self.min_weight
+            ));
+        }
+        if self.intra_op_threads == Some(0) {
+            return invalid("option intra_op_threads must be at least 1 (or unset for ONNX Runtime's default), got 0".into());
+        }
+        if self.sessions == 0 {
+            return invalid("option sessions must be at least 1, got 0".into());
+        }
+        if self.token_budget == 0 {
+            return invalid("option token_budget must be at least 1, got 0".into());
+        }
+        Ok(())
+    }
+}

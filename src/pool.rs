@@ -1,0 +1,107 @@
+//! A pool of ONNX Runtime sessions, so that several threads can run inference on one expander at once.
+//!
+//! `ort`'s `Session::run` needs `&mut Session`, so one session serves one call at a time. The pool holds up to
+//! `capacity` sessions: a caller takes a free one, opens a new one while under capacity, or waits for one to be
+//! returned. Sessions are opened lazily, so a single-threaded user pays for one.
+
+use std::ops::{Deref, DerefMut};
+
+use ort::session::Session;
+use parking_lot::{Condvar, Mutex};
+
+use crate::error::Result;
+
+/// Sessions not in use, and how many exist in all.
+struct State {
+    idle: Vec<Session>,
+    open: usize,
+}
+
+/// Up to `capacity` sessions on one model, shared by the threads of one expander.
+pub(crate) struct SessionPool {
+    state: Mutex<State>,
+    returned: Condvar,
+    capacity: usize,
+    open_session: Box<dyn Fn() -> Result<Session> + Send + Sync>,
+}
+
+/// A session taken from the pool; it goes back when dropped.
+pub(crate) struct PooledSession<'p> {
+    pool: &'p SessionPool,
+    session: Option<Session>,
+}
+
+impl SessionPool {
+    /// A pool holding `first`, which may grow to `capacity` sessions made by `open_session`.
+    pub(crate) fn new(
+        first: Session,
+        capacity: usize,
+        open_session: impl Fn() -> Result<Session> + Send + Sync + 'static,
+    ) -> Self {
+        SessionPool {
+            state: Mutex::new(State {
+                idle: vec![first],
+                open: 1,
+            }),
+            returned: Condvar::new(),
+            capacity: capacity.max(1),
+            open_session: Box::new(open_session),
+        }
+    }
+
+    /// Takes a session: an idle one, a new one while under capacity, or the first one returned.
+    pub(crate) fn take(&self) -> Result<PooledSession<'_>> {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(session) = state.idle.pop() {
+                return Ok(self.lend(session));
+            }
+            if state.open < self.capacity {
+                state.open += 1;
+                drop(state);
+                return match (self.open_session)() {
+                    Ok(session) => Ok(self.lend(session)),
+                    Err(error) => {
+                        self.state.lock().open -= 1;
+                        self.returned.notify_one();
+                        Err(error)
+                    }
+                };
+            }
+            self.returned.wait(&mut state);
+        }
+    }
+
+    fn lend(&self, session: Session) -> PooledSession<'_> {
+        PooledSession {
+            pool: self,
+            session: Some(session),
+        }
+    }
+}
+
+impl Deref for PooledSession<'_> {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        self.session
+            .as_ref()
+            .expect("a pooled session is present until dropped")
+    }
+}
+
+impl DerefMut for PooledSession<'_> {
+    fn deref_mut(&mut self) -> &mut Session {
+        self.session
+            .as_mut()
+            .expect("a pooled session is present until dropped")
+    }
+}
+
+impl Drop for PooledSession<'_> {
+    fn drop(&mut self) {
+        if let Some(session) = self.session.take() {
+            self.pool.state.lock().idle.push(session);
+            self.pool.returned.notify_one();
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Loading ONNX Runtime and opening sessions on it.
+//!
+//! ONNX Runtime is a shared library opened at run time (the `ort` crate's `load-dynamic` mode), so building this
+//! crate needs no ONNX Runtime and a missing one is an error returned to the caller, never a crash. A process can
+//! hold one ONNX Runtime library and one environment; both are created on first use and kept for the life of the
+//! process.
+
+use std::ffi::CStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use parking_lot::Mutex;
+
+use crate::error::{Error, Result, Status};
+
+/// The file name of ONNX Runtime's shared library, looked for beside this library.
+const LIBRARY_FILE: &str = "libonnxruntime.so";
+
+/// The process-wide ONNX Runtime: where it was loaded from and its environment.
+struct Loaded {
+    path: PathBuf,
+    environment: Environment,
+}
+
+/// `None` until ONNX Runtime is loaded; a failed load leaves it `None` so that a later call can try again.
+static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
+
+/// Returns the process's ONNX Runtime environment, loading the library first if needed.
+///
+/// `explicit` is the caller's `ort_library_path` option. Without it the candidates are, in order: `ORT_DYLIB_PATH`,
+/// `libonnxruntime.so` beside the module that holds this code (our shared library, or the executable that links
+/// this crate), then `libonnxruntime.so` through the dynamic linker's search (which includes `$ORIGIN`, the RUNPATH
+/// of `libspladerunner.so`).
+pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
+    let mut loaded = LOADED.lock();
+    if let Some(loaded) = loaded.as_ref() {
+        return match explicit {
+            Some(path) if !same_file(path, &loaded.path) => Err(Error::new(
+                Status::RuntimeUnavailable,
+                format!(
+                    "ONNX Runtime is already loaded in this process from {}; it cannot also be loaded from {}",
+                    loaded.path.display(),
+                    path.display()
+                ),
+            )),
+            _ => Ok(loaded.environment.clone()),
+        };
+    }
+    let candidates = match explicit {
+        Some(path) => vec![path.to_path_buf()],
+        None => default_candidates(),
+    };
+    let mut failures = Vec::new();
+    for candidate in candidates {
+        match load(&candidate) {
+            Ok(environment) => {
+                let result = environment.clone();
+                *loaded = Some(Loaded {
+                    path: candidate,
+                    environment,
+                });
+                return Ok(result);
+            }
+            Err(reason) => failures.push(format!("{}: {reason}", candidate.display())),
+        }
+    }
+    Err(Error::new(
+        Status::RuntimeUnavailable,
+        format!(
+            "ONNX Runtime could not be loaded ({}); set the ort_library_path option or ORT_DYLIB_PATH to \
+             libonnxruntime.so, or place it beside libspladerunner.so",
+            failures.join("; ")
+        ),
+    ))
+}
+
+/// Loads the library at `path` and creates the environment, turning every failure (even a panic inside `ort`)
+/// into a message.
+fn load(path: &Path) -> std::result::Result<Environment, String> {
+    let attempt = std::panic::catch_unwind(|| -> std::result::Result<Environment, String> {
+        let builder = ort::init_from(path).map_err(|e| e.to_string())?;
+        builder
+            .with_name("spladerunner")
+            .with_telemetry(false)
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    attempt.unwrap_or_else(|_| Err("ONNX Runtime panicked while loading".to_string()))
+}
+
+/// The places to look for ONNX Runtime when the caller named none.
+fn default_candidates() -> Vec<PathBuf> {
+    let mut candidates = Vec::new();
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        candidates.push(PathBuf::from(path));
+    }
+    if let Some(dir) = own_module_dir() {
+        candidates.push(dir.join(LIBRARY_FILE));
+    }
+    candidates.push(PathBuf::from(LIBRARY_FILE));
+    candidates
+}
+
+/// The directory of the shared object (or executable) that contains this function's code.
+fn own_module_dir() -> Option<PathBuf> {
+    let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
+    let address = own_module_dir as *const libc::c_void;
+    // SAFETY: dladdr only reads the address and writes `info`; it returns 0 when the address is in no module.
+    let found = unsafe { libc::dladdr(address, info.as_mut_ptr()) };
+    if found == 0 {
+        return None;
+    }
+    // SAFETY: dladdr succeeded, so `info` is initialised; `dli_fname` is NULL or a NUL-terminated path owned by
+    // the dynamic linker.
+    let info = unsafe { info.assume_init() };
+    if info.dli_fname.is_null() {
+        return None;
+    }
+    let file = unsafe { CStr::from_ptr(info.dli_fname) };
+    let file = Path::new(std::ffi::OsStr::from_bytes(file.to_bytes()));
+    let file = std::fs::canonicalize(file).ok()?;
+    file.parent().map(Path::to_path_buf)
+}
+
+/// True when both paths name the same file (or are equal, when either cannot be resolved).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Opens one session on `model` with the thread count the caller chose.
+pub(crate) fn open_session(
+    environment: &Environment,
+    model: &Path,
+    intra_op_threads: Option<usize>,
+) -> Result<Session> {
+    let fail = |e: String| {
+        Error::new(
+            Status::InvalidModel,
+            format!(
+                "{} could not be loaded by ONNX Runtime: {e}",
+                model.display()
+            ),
+        )
+    };
+    let mut builder = Session::builder(environment)
+        .map_err(|e| fail(e.to_string()))?
+        .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| fail(e.to_string()))?;
+    if let Some(threads) = intra_op_threads {
+        builder = builder
+            .with_intra_threads(threads)
+            .map_err(|e| fail(e.to_string()))?;
+    }
+    builder
+        .commit_from_file(model)
+        .map_err(|e| fail(e.to_string()))
+}

@@ -1,0 +1,313 @@
+/*
+ * Calls every function of include/spladerunner.h, and every error path, from C. Built with
+ * -Wall -Wextra -Wpedantic -Werror and run under valgrind by `make test-c`.
+ *
+ * usage: test_capi MODELS_DIR   (the .cache/models directory made by tools/setup.sh)
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spladerunner.h"
+
+static int failures = 0;
+
+#define CHECK(cond)                                                          \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      failures++;                                                            \
+    }                                                                        \
+  } while (0)
+
+static const char *EXAMPLE =
+    "The Manhattan Project and its atomic bomb helped bring an end to World War II. Its legacy of peaceful uses "
+    "of atomic energy continues to have an impact on history and science.";
+
+/* Checks that a call failed with `expected` and an error whose message contains `word`, then frees the error. */
+static void expect_error(int line, splade_status got, splade_error *error, splade_status expected, const char *word) {
+  if (got != expected) {
+    fprintf(stderr, "line %d: status %s, expected %s (%s)\n", line, splade_status_name(got),
+            splade_status_name(expected), splade_error_message(error));
+    failures++;
+  } else if (error == NULL) {
+    fprintf(stderr, "line %d: no error object\n", line);
+    failures++;
+  } else {
+    if (splade_error_status(error) != expected) {
+      fprintf(stderr, "line %d: error object has status %d\n", line, splade_error_status(error));
+      failures++;
+    }
+    if (strstr(splade_error_message(error), word) == NULL) {
+      fprintf(stderr, "line %d: message \"%s\" does not name \"%s\"\n", line, splade_error_message(error), word);
+      failures++;
+    }
+  }
+  splade_error_free(error);
+}
+
+#define EXPECT_ERROR(call_with_err, expected, word) \
+  do {                                              \
+    splade_error *err = NULL;                       \
+    splade_status st = (call_with_err);             \
+    expect_error(__LINE__, st, err, expected, word); \
+  } while (0)
+
+static char models[4096];
+
+static const char *model(const char *name) {
+  static char path[4200];
+  snprintf(path, sizeof path, "%s/%s", models, name);
+  return path;
+}
+
+static int vectors_equal(const splade_sparse_vector *a, const splade_sparse_vector *b) {
+  return a->len == b->len && (a->len == 0 || (memcmp(a->indices, b->indices, a->len * sizeof(uint32_t)) == 0 &&
+                                             memcmp(a->weights, b->weights, a->len * sizeof(float)) == 0));
+}
+
+static void test_version_and_status_names(void) {
+  char expected[64];
+  snprintf(expected, sizeof expected, "%d.%d.%d", SPLADE_VERSION_MAJOR, SPLADE_VERSION_MINOR, SPLADE_VERSION_PATCH);
+  CHECK(strcmp(splade_version(), expected) == 0);
+  CHECK(strcmp(splade_status_name(SPLADE_STATUS_OK), "SPLADE_STATUS_OK") == 0);
+  CHECK(strcmp(splade_status_name(SPLADE_STATUS_INVALID_UTF8), "SPLADE_STATUS_INVALID_UTF8") == 0);
+  CHECK(strcmp(splade_status_name(SPLADE_STATUS_PANIC), "SPLADE_STATUS_PANIC") == 0);
+  CHECK(strcmp(splade_status_name(12345), "SPLADE_STATUS_UNKNOWN") == 0);
+  CHECK(splade_error_status(NULL) == SPLADE_STATUS_NULL_ARGUMENT);
+  CHECK(strcmp(splade_error_message(NULL), "") == 0);
+}
+
+static void test_options(void) {
+  splade_options *options = splade_options_new();
+  CHECK(options != NULL);
+  CHECK(splade_options_set_max_length(options, 128, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_length(options, 0, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_top_k(options, 10, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_top_k(options, 0, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_min_weight(options, 0.25f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_intra_op_threads(options, 1, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_sessions(options, 2, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_token_budget(options, 512, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_ort_library_path(options, "/opt/libonnxruntime.so", NULL) == SPLADE_STATUS_OK);
+
+  EXPECT_ERROR(splade_options_set_min_weight(options, -1.0f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
+  EXPECT_ERROR(splade_options_set_min_weight(options, NAN, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
+  EXPECT_ERROR(splade_options_set_sessions(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "sessions");
+  EXPECT_ERROR(splade_options_set_token_budget(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "token_budget");
+  /* Without an error object the status still comes back. */
+  CHECK(splade_options_set_sessions(options, 0, NULL) == SPLADE_STATUS_INVALID_ARGUMENT);
+
+  EXPECT_ERROR(splade_options_set_max_length(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_top_k(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_min_weight(NULL, 1.0f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_intra_op_threads(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_sessions(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_token_budget(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_ort_library_path(NULL, "x", &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_ort_library_path(options, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT, "path");
+  splade_options_free(options);
+  splade_options_free(NULL);
+}
+
+/* Must run before anything loads ONNX Runtime: a library that cannot be loaded is an error, not a crash. */
+static void test_missing_runtime(void) {
+  splade_options *options = splade_options_new();
+  CHECK(splade_options_set_ort_library_path(options, "/nonexistent/libonnxruntime.so", NULL) == SPLADE_STATUS_OK);
+  splade_expander *expander = (splade_expander *)&failures; /* sentinel: must stay untouched */
+  EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err), SPLADE_STATUS_RUNTIME_UNAVAILABLE,
+               "/nonexistent/libonnxruntime.so");
+  CHECK(expander == (splade_expander *)&failures);
+  splade_options_free(options);
+}
+
+static void test_bad_models(void) {
+  splade_expander *expander = NULL;
+  EXPECT_ERROR(splade_expander_new(NULL, NULL, &expander, &err), SPLADE_STATUS_NULL_ARGUMENT, "model_dir");
+  EXPECT_ERROR(splade_expander_new(model("splade-tiny"), NULL, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "expander_out");
+  EXPECT_ERROR(splade_expander_new("/nonexistent/model", NULL, &expander, &err), SPLADE_STATUS_MODEL_NOT_FOUND,
+               "/nonexistent/model");
+  EXPECT_ERROR(splade_expander_new(model("bad-output-shape"), NULL, &expander, &err), SPLADE_STATUS_INVALID_MODEL,
+               "no usable output");
+  EXPECT_ERROR(splade_expander_new(model("vocab-mismatch"), NULL, &expander, &err), SPLADE_STATUS_INVALID_MODEL,
+               "1000");
+  EXPECT_ERROR(splade_expander_new(model("bad-input-name"), NULL, &expander, &err), SPLADE_STATUS_INVALID_MODEL,
+               "pixel_values");
+  CHECK(expander == NULL);
+
+  splade_options *options = splade_options_new();
+  CHECK(splade_options_set_max_length(options, 100000, NULL) == SPLADE_STATUS_OK);
+  EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err), SPLADE_STATUS_INVALID_ARGUMENT,
+               "max_length");
+  CHECK(splade_options_set_max_length(options, 0, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_ort_library_path(options, "/lib/x86_64-linux-gnu/libm.so.6", NULL) == SPLADE_STATUS_OK);
+  EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err),
+               SPLADE_STATUS_RUNTIME_UNAVAILABLE, "already loaded");
+  splade_options_free(options);
+}
+
+static void test_expand(splade_expander *expander) {
+  CHECK(splade_expander_vocab_size(expander) == 30522);
+  CHECK(splade_expander_max_length(expander) == 512);
+  CHECK(splade_expander_vocab_size(NULL) == 0);
+  CHECK(splade_expander_max_length(NULL) == 0);
+
+  splade_sparse_vector *vector = NULL;
+  CHECK(splade_expander_expand(expander, (const uint8_t *)EXAMPLE, strlen(EXAMPLE), &vector, NULL) ==
+        SPLADE_STATUS_OK);
+  CHECK(vector != NULL && vector->len > 20);
+  size_t top = 0;
+  for (size_t i = 0; i < vector->len; i++) {
+    CHECK(vector->weights[i] > 0.0f);
+    if (i > 0) CHECK(vector->indices[i - 1] < vector->indices[i]);
+    if (vector->weights[i] > vector->weights[top]) top = i;
+  }
+  const char *token = NULL;
+  CHECK(splade_expander_token(expander, vector->indices[top], &token, NULL) == SPLADE_STATUS_OK);
+  CHECK(token != NULL && strcmp(token, "manhattan") == 0);
+
+  /* (NULL, 0) is the empty text: [CLS] [SEP] still expand to some terms. */
+  splade_sparse_vector *empty = NULL;
+  CHECK(splade_expander_expand(expander, NULL, 0, &empty, NULL) == SPLADE_STATUS_OK);
+  CHECK(empty != NULL && empty->len > 0);
+
+  splade_sparse_vector *untouched = (splade_sparse_vector *)&failures;
+  const uint8_t bad_utf8[] = {'a', 't', 'o', 'm', 0xff, 0xfe};
+  EXPECT_ERROR(splade_expander_expand(expander, bad_utf8, sizeof bad_utf8, &untouched, &err),
+               SPLADE_STATUS_INVALID_UTF8, "offset 4");
+  EXPECT_ERROR(splade_expander_expand(expander, NULL, 5, &untouched, &err), SPLADE_STATUS_NULL_ARGUMENT, "text");
+  EXPECT_ERROR(splade_expander_expand(NULL, (const uint8_t *)"a", 1, &untouched, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "expander");
+  EXPECT_ERROR(splade_expander_expand(expander, (const uint8_t *)"a", 1, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "vector_out");
+  CHECK(untouched == (splade_sparse_vector *)&failures);
+
+  EXPECT_ERROR(splade_expander_token(expander, 30522, &token, &err), SPLADE_STATUS_OUT_OF_RANGE, "30522");
+  EXPECT_ERROR(splade_expander_token(expander, 0xffffffffu, &token, &err), SPLADE_STATUS_OUT_OF_RANGE, "4294967295");
+  EXPECT_ERROR(splade_expander_token(expander, 1, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT, "token_out");
+  EXPECT_ERROR(splade_expander_token(NULL, 1, &token, &err), SPLADE_STATUS_NULL_ARGUMENT, "expander");
+
+  /* A batch gives the same vectors, in text order, viewing into its two shared arrays. */
+  const char *texts[] = {EXAMPLE, "", "atomic energy"};
+  const uint8_t *ptrs[] = {(const uint8_t *)texts[0], NULL, (const uint8_t *)texts[2]};
+  size_t lens[] = {strlen(texts[0]), 0, strlen(texts[2])};
+  splade_sparse_batch *batch = NULL;
+  CHECK(splade_expander_expand_batch(expander, ptrs, lens, 3, &batch, NULL) == SPLADE_STATUS_OK);
+  CHECK(batch != NULL && batch->count == 3);
+  size_t offset = 0;
+  for (size_t i = 0; i < batch->count; i++) {
+    CHECK(batch->vectors[i].indices == batch->indices + offset);
+    CHECK(batch->vectors[i].weights == batch->weights + offset);
+    offset += batch->vectors[i].len;
+  }
+  CHECK(offset == batch->total_len);
+  CHECK(vectors_equal(&batch->vectors[0], vector));
+  CHECK(vectors_equal(&batch->vectors[1], empty));
+  splade_sparse_batch_free(batch);
+
+  splade_sparse_batch *none = NULL;
+  CHECK(splade_expander_expand_batch(expander, NULL, NULL, 0, &none, NULL) == SPLADE_STATUS_OK);
+  CHECK(none != NULL && none->count == 0 && none->total_len == 0);
+  splade_sparse_batch_free(none);
+
+  splade_sparse_batch *untouched_batch = NULL;
+  const uint8_t *with_null[] = {(const uint8_t *)"a", NULL};
+  size_t with_null_lens[] = {1, 3};
+  EXPECT_ERROR(splade_expander_expand_batch(expander, with_null, with_null_lens, 2, &untouched_batch, &err),
+               SPLADE_STATUS_NULL_ARGUMENT, "texts[1]");
+  const uint8_t *with_bad[] = {(const uint8_t *)"a", (const uint8_t *)"b", bad_utf8};
+  size_t with_bad_lens[] = {1, 1, sizeof bad_utf8};
+  EXPECT_ERROR(splade_expander_expand_batch(expander, with_bad, with_bad_lens, 3, &untouched_batch, &err),
+               SPLADE_STATUS_INVALID_UTF8, "texts[2]");
+  EXPECT_ERROR(splade_expander_expand_batch(expander, NULL, lens, 3, &untouched_batch, &err),
+               SPLADE_STATUS_NULL_ARGUMENT, "texts");
+  EXPECT_ERROR(splade_expander_expand_batch(expander, ptrs, NULL, 3, &untouched_batch, &err),
+               SPLADE_STATUS_NULL_ARGUMENT, "text_lens");
+  EXPECT_ERROR(splade_expander_expand_batch(expander, ptrs, lens, 3, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "batch_out");
+  EXPECT_ERROR(splade_expander_expand_batch(NULL, ptrs, lens, 3, &untouched_batch, &err),
+               SPLADE_STATUS_NULL_ARGUMENT, "expander");
+  CHECK(untouched_batch == NULL);
+
+  splade_sparse_vector_free(vector);
+  splade_sparse_vector_free(empty);
+  splade_sparse_vector_free(NULL);
+  splade_sparse_batch_free(NULL);
+}
+
+static const char *SHORT = "atomic energy";
+
+struct worker {
+  splade_expander *expander;
+  const splade_sparse_vector *expected;
+  int mismatches;
+};
+
+static void *expand_repeatedly(void *arg) {
+  struct worker *w = arg;
+  for (int i = 0; i < 2; i++) {
+    splade_sparse_vector *v = NULL;
+    if (splade_expander_expand(w->expander, (const uint8_t *)SHORT, strlen(SHORT), &v, NULL) !=
+            SPLADE_STATUS_OK ||
+        !vectors_equal(v, w->expected))
+      w->mismatches++;
+    splade_sparse_vector_free(v);
+  }
+  return NULL;
+}
+
+static void test_threads(splade_expander *expander) {
+  splade_sparse_vector *expected = NULL;
+  CHECK(splade_expander_expand(expander, (const uint8_t *)SHORT, strlen(SHORT), &expected, NULL) ==
+        SPLADE_STATUS_OK);
+  pthread_t threads[4];
+  struct worker workers[4];
+  for (int i = 0; i < 4; i++) {
+    workers[i] = (struct worker){expander, expected, 0};
+    CHECK(pthread_create(&threads[i], NULL, expand_repeatedly, &workers[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    CHECK(pthread_join(threads[i], NULL) == 0);
+    CHECK(workers[i].mismatches == 0);
+  }
+  splade_sparse_vector_free(expected);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: %s MODELS_DIR\n", argv[0]);
+    return 2;
+  }
+  snprintf(models, sizeof models, "%s", argv[1]);
+
+  test_version_and_status_names();
+  test_options();
+  test_missing_runtime();
+
+  splade_options *options = splade_options_new();
+  CHECK(splade_options_set_sessions(options, 2, NULL) == SPLADE_STATUS_OK);
+  splade_expander *expander = NULL;
+  splade_error *error = NULL;
+  if (splade_expander_new(model("splade-tiny"), options, &expander, &error) != SPLADE_STATUS_OK) {
+    fprintf(stderr, "cannot open splade-tiny: %s\n", splade_error_message(error));
+    splade_error_free(error);
+    return 1;
+  }
+  splade_options_free(options);
+
+  test_bad_models();
+  test_expand(expander);
+  test_threads(expander);
+  splade_expander_free(expander);
+  splade_expander_free(NULL);
+
+  if (failures) {
+    fprintf(stderr, "%d check(s) failed\n", failures);
+    return 1;
+  }
+  printf("C API: all checks passed\n");
+  return 0;
+}

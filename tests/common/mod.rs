@@ -1,0 +1,72 @@
+//! Shared helpers for the integration tests: where `tools/setup.sh` put the models, the parity texts and the
+//! reference vectors made by `tools/reference.py` (Python tokenizers + ONNX Runtime + numpy pooling, one text at a
+//! time, no padding).
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// A directory under `.cache/models`, failing clearly when the set-up has not run.
+pub fn model(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache/models")
+        .join(name);
+    assert!(
+        dir.is_dir(),
+        "{} is missing: run `bash tools/setup.sh` (or `make test`)",
+        dir.display()
+    );
+    dir
+}
+
+/// The texts of `tests/data/parity_texts.json`.
+pub fn parity_texts() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity_texts.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// One reference vector: the text it came from and its ids and weights.
+pub struct Reference {
+    pub text: String,
+    pub indices: Vec<u32>,
+    pub weights: Vec<f32>,
+}
+
+/// The reference vectors of the parity texts at `max_length`.
+pub fn reference(max_length: usize) -> Vec<Reference> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
+        ".cache/reference/splade-tiny.max{max_length}.jsonl"
+    ));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("{} is missing: run `bash tools/setup.sh`", path.display()));
+    text.lines()
+        .map(|line| {
+            let v: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["max_length"].as_u64(), Some(max_length as u64));
+            Reference {
+                text: v["text"].as_str().unwrap().to_string(),
+                indices: v["indices"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap() as u32)
+                    .collect(),
+                weights: v["weights"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap() as f32)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+/// A fresh empty directory under the system's temporary directory.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("spladerunner-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

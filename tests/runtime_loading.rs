@@ -1,0 +1,42 @@
+//! ONNX Runtime that cannot be loaded is an error returned to the caller, and a later call with a good library
+//! still works. Its own test binary, so that no other test has loaded ONNX Runtime first.
+
+mod common;
+
+use spladerunner::{Expander, Options, Status};
+
+#[test]
+fn a_missing_or_wrong_library_is_an_error_then_the_right_one_loads() {
+    let tiny = common::model("splade-tiny");
+    let missing = Options::default().with_ort_library_path("/nonexistent/libonnxruntime.so");
+    let error = Expander::new(&tiny, missing)
+        .err()
+        .expect("a missing ONNX Runtime must fail");
+    assert_eq!(error.status(), Status::RuntimeUnavailable);
+    assert!(
+        error.message().contains("/nonexistent/libonnxruntime.so"),
+        "{error}"
+    );
+
+    // A shared library that is not ONNX Runtime.
+    let not_ort = Options::default().with_ort_library_path("/lib/x86_64-linux-gnu/libm.so.6");
+    let error = Expander::new(&tiny, not_ort)
+        .err()
+        .expect("a library without the ONNX Runtime API must fail");
+    assert_eq!(error.status(), Status::RuntimeUnavailable);
+    assert!(error.message().contains("OrtGetApiBase"), "{error}");
+
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache/onnxruntime/libonnxruntime.so");
+    let expander = Expander::new(&tiny, Options::default().with_ort_library_path(&path)).unwrap();
+    assert!(!expander.expand("atomic energy").unwrap().is_empty());
+
+    // Once loaded, the default lookup reuses it, and asking for another library is a clear error.
+    assert!(Expander::new(&tiny, Options::default()).is_ok());
+    let other = Options::default().with_ort_library_path("/lib/x86_64-linux-gnu/libm.so.6");
+    let error = Expander::new(&tiny, other)
+        .err()
+        .expect("a second ONNX Runtime must be refused");
+    assert_eq!(error.status(), Status::RuntimeUnavailable);
+    assert!(error.message().contains("already loaded"), "{error}");
+}
