@@ -1,0 +1,52 @@
+# spladerunner: the two commands of the README, and the steps they are made of.
+#   make demo   set up (ONNX Runtime + splade-tiny, cached in .cache/), build, expand the example sentence
+#   make test   set up, then every check: format, lint, Rust tests, C ABI tests under valgrind, Python tool tests
+
+CARGO   ?= cargo
+CC      ?= cc
+RELEASE := target/release
+SONAME  := libspladerunner.so.0.1
+CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
+C_BUILD := target/c
+
+.PHONY: demo test setup build header lint test-rust test-c test-tools
+
+demo: setup
+	$(CARGO) run --release --example expand
+
+test: setup lint test-rust test-c test-tools
+
+setup:
+	bash tools/setup.sh
+
+# The shared library, with ONNX Runtime beside it (found through RUNPATH $ORIGIN) and its SONAME link.
+build:
+	$(CARGO) build --release --lib
+	cp -f .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so
+	ln -sf libspladerunner.so $(RELEASE)/$(SONAME)
+
+# Regenerates include/spladerunner.h from src/ffi (tests/header.rs fails while it is stale).
+header:
+	SPLADE_WRITE_HEADER=1 $(CARGO) test --release --test header
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --release --all-targets -- -D warnings
+
+test-rust:
+	$(CARGO) test --release
+
+# The C ABI from C: every function and error path, under valgrind (errors and definite leaks fail the run).
+test-c: build
+	mkdir -p $(C_BUILD)
+	$(CC) $(CFLAGS) -Iinclude tests/c/test_capi.c -o $(C_BUILD)/test_capi \
+		-L$(RELEASE) -lspladerunner -lpthread -Wl,-rpath,$(abspath $(RELEASE))
+	$(CC) $(CFLAGS) -Iinclude examples/c/expand.c -o $(C_BUILD)/expand \
+		-L$(RELEASE) -lspladerunner -Wl,-rpath,$(abspath $(RELEASE))
+	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
+		--suppressions=tests/c/valgrind.supp \
+		$(C_BUILD)/test_capi .cache/models
+	$(C_BUILD)/expand .cache/models/splade-tiny
+
+test-tools:
+	.cache/venv/bin/pytest tools/tests -q
