@@ -19,7 +19,8 @@ test: setup lint test-rust test-c test-tools
 setup:
 	bash tools/setup.sh
 
-# The shared library, with ONNX Runtime beside it (found through RUNPATH $ORIGIN) and its SONAME link.
+# The shared and static libraries, with ONNX Runtime beside them (found through RUNPATH $ORIGIN, or the
+# RUNPATH of a program linking the static library) and the SONAME link.
 build:
 	$(CARGO) build --release --lib
 	cp -f .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so
