@@ -9,12 +9,12 @@ SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
 
-.PHONY: demo test setup build header lint test-rust test-c test-tools
+.PHONY: demo test setup build header lint test-rust test-c test-tools test-go
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: setup lint test-rust test-c test-tools
+test: setup lint test-rust test-c test-tools test-go
 
 setup:
 	bash tools/setup.sh
@@ -23,7 +23,9 @@ setup:
 # RUNPATH of a program linking the static library) and the SONAME link.
 build:
 	$(CARGO) build --release --lib
-	cp -f .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so
+	@# install replaces the file (new inode) instead of rewriting it under processes that have it mapped.
+	cmp -s .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so || \
+		install -m 755 .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so
 	ln -sf libspladerunner.so $(RELEASE)/$(SONAME)
 
 # Regenerates include/spladerunner.h from src/ffi (tests/header.rs fails while it is stale).
@@ -51,3 +53,11 @@ test-c: build
 
 test-tools:
 	.cache/venv/bin/pytest tools/tests -q
+
+# The Go binding: format, vet, tests under the race detector (static library), then with the shared library.
+# -count=1: go test cannot see that libspladerunner.a was rebuilt, so cached results would be stale.
+test-go: build
+	cd bindings/go && files=$$(gofmt -l .) && if [ -n "$$files" ]; then echo "gofmt needed: $$files"; exit 1; fi
+	cd bindings/go && go vet ./...
+	cd bindings/go && go test -race -count=1 ./...
+	cd bindings/go && go test -tags spladerunner_shared -count=1 ./...

@@ -1,12 +1,20 @@
-//! Measures spladerunner on a model: load time, documents per second, single-query latency, peak memory.
+//! Measures spladerunner on a model: load time, documents per second, single-query latency, peak memory, and
+//! how well two threads share one expander.
 //!
 //! ```text
-//! cargo run --release --example bench -- [--model DIR] [--docs FILE] [--queries FILE] [--threads N]
-//!     [--batch N] [--max-length N] [--query-max-length N] [--calls N]
+//! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency]
+//!     [--docs FILE] [--queries FILE] [--threads N] [--batch N] [--max-length N] [--query-max-length N]
+//!     [--calls N] [--token-budget N] [--json]
 //! ```
-//! Defaults: splade-tiny, `../shared/data/bench/{paragraphs,queries}.txt` (one text per line), ONNX Runtime's
-//! default thread count, batches of 32 documents at max_length 256, then one query per call at max_length 64
-//! (20 warm-up calls, then `--calls` timed calls, 200 by default, cycling through the queries).
+//! - `docs`: every line of `--docs` (default `../shared/data/bench/paragraphs.txt`), in batches of `--batch`
+//!   (32) at `--max-length` (256); reports docs/s and the peak RSS of the process so far.
+//! - `queries`: one line of `--queries` (default `../shared/data/bench/queries.txt`) per call at
+//!   `--query-max-length` (64): 20 warm-up calls, then `--calls` (200) timed calls; reports p50 and p99.
+//! - `concurrency`: queries with one intra-op thread on an expander with two sessions, first from one thread,
+//!   then from two; reports queries/s of each and their ratio.
+//!
+//! `--threads` sets ONNX Runtime's intra-op threads (default: its own choice) for `docs` and `queries`. With
+//! `--json` each job prints one JSON object per line instead of text, for `tools/compare.py`.
 
 use std::time::Instant;
 
@@ -14,6 +22,7 @@ use spladerunner::{Expander, Options};
 
 struct Args {
     model: String,
+    job: String,
     docs: String,
     queries: String,
     threads: Option<usize>,
@@ -21,12 +30,15 @@ struct Args {
     max_length: usize,
     query_max_length: usize,
     calls: usize,
+    token_budget: Option<usize>,
+    json: bool,
 }
 
 fn parse_args() -> Args {
     let root = env!("CARGO_MANIFEST_DIR");
     let mut args = Args {
         model: format!("{root}/.cache/models/splade-tiny"),
+        job: "all".into(),
         docs: format!("{root}/../shared/data/bench/paragraphs.txt"),
         queries: format!("{root}/../shared/data/bench/queries.txt"),
         threads: None,
@@ -34,9 +46,15 @@ fn parse_args() -> Args {
         max_length: 256,
         query_max_length: 64,
         calls: 200,
+        token_budget: None,
+        json: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--json" {
+            args.json = true;
+            continue;
+        }
         let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
         let number = || {
             value
@@ -45,6 +63,7 @@ fn parse_args() -> Args {
         };
         match flag.as_str() {
             "--model" => args.model = value.clone(),
+            "--job" => args.job = value.clone(),
             "--docs" => args.docs = value.clone(),
             "--queries" => args.queries = value.clone(),
             "--threads" => args.threads = Some(number()),
@@ -52,6 +71,7 @@ fn parse_args() -> Args {
             "--max-length" => args.max_length = number(),
             "--query-max-length" => args.query_max_length = number(),
             "--calls" => args.calls = number(),
+            "--token-budget" => args.token_budget = Some(number()),
             _ => panic!("unknown flag {flag}"),
         }
     }
@@ -76,24 +96,30 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn options(args: &Args, max_length: usize) -> Options {
-    let options = Options::default().with_max_length(max_length);
-    match args.threads {
-        Some(n) => options.with_intra_op_threads(n),
-        None => options,
+fn open(
+    args: &Args,
+    max_length: usize,
+    threads: Option<usize>,
+    sessions: usize,
+) -> (Expander, f64) {
+    let mut options = Options::default()
+        .with_max_length(max_length)
+        .with_sessions(sessions);
+    if let Some(n) = threads {
+        options = options.with_intra_op_threads(n);
     }
-}
-
-fn main() {
-    let args = parse_args();
-    let docs = lines(&args.docs);
-    let queries = lines(&args.queries);
-
+    if let Some(n) = args.token_budget {
+        options = options.with_token_budget(n);
+    }
     let start = Instant::now();
     let expander =
-        Expander::new(&args.model, options(&args, args.max_length)).expect("model loads");
-    let load_s = start.elapsed().as_secs_f64();
+        Expander::new(&args.model, options).unwrap_or_else(|e| panic!("{}: {e}", args.model));
+    (expander, start.elapsed().as_secs_f64())
+}
 
+fn docs_job(args: &Args) {
+    let docs = lines(&args.docs);
+    let (expander, load_s) = open(args, args.max_length, args.threads, 1);
     let start = Instant::now();
     let mut terms = 0usize;
     for chunk in docs.chunks(args.batch) {
@@ -104,46 +130,117 @@ fn main() {
             .map(|v| v.len())
             .sum::<usize>();
     }
-    let docs_s = start.elapsed().as_secs_f64();
-    let docs_rss = peak_rss_mb();
-    drop(expander);
-
-    let expander =
-        Expander::new(&args.model, options(&args, args.query_max_length)).expect("model loads");
-    for query in queries.iter().cycle().take(20) {
-        expander.expand(query).expect("expands");
+    let seconds = start.elapsed().as_secs_f64();
+    let docs_per_s = docs.len() as f64 / seconds;
+    let rss = peak_rss_mb();
+    if args.json {
+        println!(
+            "{{\"job\":\"docs\",\"docs\":{},\"seconds\":{seconds:.4},\"docs_per_s\":{docs_per_s:.3},\
+             \"peak_rss_mb\":{rss:.1},\"load_s\":{load_s:.4}}}",
+            docs.len()
+        );
+    } else {
+        println!("model            {}", args.model);
+        println!("load             {load_s:.3} s");
+        println!(
+            "documents        {} in {seconds:.2} s = {docs_per_s:.1} docs/s (batch {}, max_length {}, {:.1} terms/doc)",
+            docs.len(),
+            args.batch,
+            args.max_length,
+            terms as f64 / docs.len() as f64
+        );
+        println!("peak RSS         {rss:.0} MB");
     }
-    let mut latencies: Vec<f64> = queries
-        .iter()
-        .cycle()
-        .take(args.calls)
-        .map(|query| {
+}
+
+/// Expands `count` queries one per call, cycling through `queries` from `offset`; returns each call's ms.
+fn query_latencies(
+    expander: &Expander,
+    queries: &[String],
+    offset: usize,
+    count: usize,
+) -> Vec<f64> {
+    (0..count)
+        .map(|i| {
+            let query = &queries[(offset + i) % queries.len()];
             let start = Instant::now();
             expander.expand(query).expect("expands");
             start.elapsed().as_secs_f64() * 1e3
         })
-        .collect();
+        .collect()
+}
+
+fn queries_job(args: &Args) {
+    let queries = lines(&args.queries);
+    let (expander, _) = open(args, args.query_max_length, args.threads, 1);
+    query_latencies(&expander, &queries, 0, 20);
+    let mut latencies = query_latencies(&expander, &queries, 20, args.calls);
     latencies.sort_by(f64::total_cmp);
     let percentile = |p: f64| {
-        latencies[((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1]
+        let rank = (latencies.len() as f64 * p).ceil() as usize;
+        latencies[rank.clamp(1, latencies.len()) - 1]
     };
+    let (p50, p99) = (percentile(0.50), percentile(0.99));
+    if args.json {
+        println!(
+            "{{\"job\":\"queries\",\"calls\":{},\"p50_ms\":{p50:.4},\"p99_ms\":{p99:.4}}}",
+            latencies.len()
+        );
+    } else {
+        println!(
+            "queries          p50 {p50:.2} ms, p99 {p99:.2} ms ({} calls, max_length {})",
+            latencies.len(),
+            args.query_max_length
+        );
+    }
+}
 
-    println!("model            {}", args.model);
-    println!("load             {load_s:.3} s");
-    println!(
-        "documents        {} in {docs_s:.2} s = {:.1} docs/s (batch {}, max_length {}, {:.1} terms/doc)",
-        docs.len(),
-        docs.len() as f64 / docs_s,
-        args.batch,
-        args.max_length,
-        terms as f64 / docs.len() as f64
-    );
-    println!("peak RSS (docs)  {docs_rss:.0} MB");
-    println!(
-        "queries          p50 {:.2} ms, p99 {:.2} ms ({} calls, max_length {})",
-        percentile(0.50),
-        percentile(0.99),
-        latencies.len(),
-        args.query_max_length
-    );
+fn concurrency_job(args: &Args) {
+    let queries = lines(&args.queries);
+    let (expander, _) = open(args, args.query_max_length, Some(1), 2);
+    let calls = args.calls.max(200);
+    // Warm both sessions.
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let (expander, queries) = (&expander, &queries);
+            s.spawn(move || query_latencies(expander, queries, t, 20));
+        }
+    });
+    let start = Instant::now();
+    query_latencies(&expander, &queries, 0, calls);
+    let one = calls as f64 / start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for t in 0..2 {
+            let (expander, queries) = (&expander, &queries);
+            s.spawn(move || query_latencies(expander, queries, t * calls, calls));
+        }
+    });
+    let two = 2.0 * calls as f64 / start.elapsed().as_secs_f64();
+    if args.json {
+        println!(
+            "{{\"job\":\"concurrency\",\"one_thread_qps\":{one:.2},\"two_threads_qps\":{two:.2},\"ratio\":{:.4}}}",
+            two / one
+        );
+    } else {
+        println!(
+            "concurrency      1 intra-op thread: 1 caller {one:.0} q/s, 2 callers {two:.0} q/s ({:.2}x)",
+            two / one
+        );
+    }
+}
+
+fn main() {
+    let args = parse_args();
+    match args.job.as_str() {
+        "docs" => docs_job(&args),
+        "queries" => queries_job(&args),
+        "concurrency" => concurrency_job(&args),
+        "all" => {
+            docs_job(&args);
+            queries_job(&args);
+            concurrency_job(&args);
+        }
+        other => panic!("unknown job {other}: use all, docs, queries or concurrency"),
+    }
 }

@@ -59,7 +59,7 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
             Ok(environment) => {
                 let result = environment.clone();
                 *loaded = Some(Loaded {
-                    path: candidate,
+                    path: resolved_path(&candidate).unwrap_or(candidate),
                     environment,
                 });
                 return Ok(result);
@@ -106,8 +106,16 @@ fn default_candidates() -> Vec<PathBuf> {
 
 /// The directory of the shared object (or executable) that contains this function's code.
 fn own_module_dir() -> Option<PathBuf> {
+    let file = module_file(own_module_dir as *const libc::c_void)?;
+    file.parent().map(Path::to_path_buf)
+}
+
+/// The canonical path of the shared object (or executable) whose code or data holds `address`.
+fn module_file(address: *const libc::c_void) -> Option<PathBuf> {
+    if address.is_null() {
+        return None;
+    }
     let mut info = std::mem::MaybeUninit::<libc::Dl_info>::zeroed();
-    let address = own_module_dir as *const libc::c_void;
     // SAFETY: dladdr only reads the address and writes `info`; it returns 0 when the address is in no module.
     let found = unsafe { libc::dladdr(address, info.as_mut_ptr()) };
     if found == 0 {
@@ -121,8 +129,24 @@ fn own_module_dir() -> Option<PathBuf> {
     }
     let file = unsafe { CStr::from_ptr(info.dli_fname) };
     let file = Path::new(std::ffi::OsStr::from_bytes(file.to_bytes()));
-    let file = std::fs::canonicalize(file).ok()?;
-    file.parent().map(Path::to_path_buf)
+    std::fs::canonicalize(file).ok()
+}
+
+/// The file the dynamic linker actually opened for `path` (which may be a bare name found through the search
+/// path), found from the address of ONNX Runtime's entry point.
+fn resolved_path(path: &Path) -> Option<PathBuf> {
+    let name = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    // SAFETY: RTLD_NOLOAD only looks up an already loaded library and takes a reference, released below.
+    let handle = unsafe { libc::dlopen(name.as_ptr(), libc::RTLD_NOW | libc::RTLD_NOLOAD) };
+    if handle.is_null() {
+        return None;
+    }
+    // SAFETY: `handle` is a live library handle; the symbol name is NUL-terminated.
+    let entry = unsafe { libc::dlsym(handle, c"OrtGetApiBase".as_ptr()) };
+    let file = module_file(entry);
+    // SAFETY: releases the reference taken by dlopen above; ONNX Runtime stays loaded by `ort`.
+    unsafe { libc::dlclose(handle) };
+    file
 }
 
 /// True when both paths name the same file (or are equal, when either cannot be resolved).

@@ -1,0 +1,3 @@
+module github.com/spladerunner/spladerunner-go
+
+go 1.22

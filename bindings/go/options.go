@@ -1,0 +1,107 @@
+package spladerunner
+
+// #include <stdlib.h>
+// #include "spladerunner.h"
+import "C"
+
+import (
+	"fmt"
+	"strings"
+	"unsafe"
+)
+
+// An Option sets one setting of New. Each one calls the C setter of the same name (splade_options_set_*), which
+// checks the value; New returns the setter's error. Defaults and checks are the C library's, listed on each
+// option.
+type Option func(*options) error
+
+// options wraps the C options builder while New applies the Options to it.
+type options struct {
+	c *C.splade_options
+}
+
+// WithMaxLength sets the number of tokens per text, special tokens included; longer texts are truncated. 0 (the
+// default) means the model's own limit from its config files, at most 512. New fails with ErrInvalidArgument
+// when the model cannot honour it.
+func WithMaxLength(tokens int) Option {
+	return sizeOption("max_length", tokens, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_max_length(o, v, e)
+	})
+}
+
+// WithTopK keeps only the k highest-weighted terms of each vector; 0 (the default) keeps all.
+func WithTopK(k int) Option {
+	return sizeOption("top_k", k, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_top_k(o, v, e)
+	})
+}
+
+// WithMinWeight keeps only terms with weight >= w (default 0: every term with a positive weight). It must be
+// finite and >= 0.
+func WithMinWeight(w float32) Option {
+	return func(o *options) error {
+		var cerr *C.splade_error
+		if status := C.splade_options_set_min_weight(o.c, C.float(w), &cerr); status != C.SPLADE_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	}
+}
+
+// WithIntraOpThreads sets the threads ONNX Runtime uses inside one inference call; 0 (the default) means ONNX
+// Runtime's default, one per core.
+func WithIntraOpThreads(threads int) Option {
+	return sizeOption("intra_op_threads", threads, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_intra_op_threads(o, v, e)
+	})
+}
+
+// WithSessions sets how many inference calls may run at once on one Expander (one ONNX Runtime session each,
+// opened when first needed, each holding its own copy of the weights). Default 1; must be >= 1.
+func WithSessions(sessions int) Option {
+	return sizeOption("sessions", sessions, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_sessions(o, v, e)
+	})
+}
+
+// WithTokenBudget sets the most padded tokens (texts × padded length) one inference call may hold; a longer
+// single text still runs, alone. Default 1024; must be >= 1.
+func WithTokenBudget(tokens int) Option {
+	return sizeOption("token_budget", tokens, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_token_budget(o, v, e)
+	})
+}
+
+// WithOrtLibraryPath sets the path of the ONNX Runtime shared library to load. Without it: ORT_DYLIB_PATH, then
+// libonnxruntime.so beside the code of spladerunner (with the default static linking, the program's directory),
+// then the dynamic linker's search, which includes the RUNPATH this package links in (target/release). A process
+// loads one ONNX Runtime: naming a different library after one was loaded fails with ErrRuntimeUnavailable.
+func WithOrtLibraryPath(path string) Option {
+	return func(o *options) error {
+		if strings.IndexByte(path, 0) >= 0 {
+			return bindingError(StatusInvalidArgument, fmt.Sprintf("option ort_library_path %q contains a NUL byte", path))
+		}
+		cpath := C.CString(path)
+		defer C.free(unsafe.Pointer(cpath))
+		var cerr *C.splade_error
+		if status := C.splade_options_set_ort_library_path(o.c, cpath, &cerr); status != C.SPLADE_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	}
+}
+
+// sizeOption builds an Option for a size_t setting. A negative int has no size_t value, so the binding reports it
+// as ErrInvalidArgument itself; every other value goes to the C setter unchanged.
+func sizeOption(name string, value int, set func(*C.splade_options, C.size_t, **C.splade_error) C.enum_splade_status) Option {
+	return func(o *options) error {
+		if value < 0 {
+			return bindingError(StatusInvalidArgument, fmt.Sprintf("option %s must be at least 0, got %d", name, value))
+		}
+		var cerr *C.splade_error
+		if status := set(o.c, C.size_t(value), &cerr); status != C.SPLADE_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	}
+}

@@ -1,0 +1,369 @@
+package spladerunner_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	spladerunner "github.com/spladerunner/spladerunner-go"
+)
+
+const sentence = "The Manhattan Project and its atomic bomb helped bring an end to World War II."
+
+// The package's copy of the header must be the repository's header, byte for byte.
+func TestHeaderCopyIsIdenticalToIncludeSpladerunnerH(t *testing.T) {
+	ours, err := os.ReadFile("spladerunner.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := os.ReadFile(filepath.Join(repoRoot, "include", "spladerunner.h"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(ours, theirs) {
+		t.Fatal("bindings/go/spladerunner.h differs from include/spladerunner.h: " +
+			"run `cp include/spladerunner.h bindings/go/` at the repository root")
+	}
+}
+
+// Every status of the header has its Go constant with the same number, and String gives the C name.
+func TestStatusesMirrorTheHeader(t *testing.T) {
+	header, err := os.ReadFile("spladerunner.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := map[string]spladerunner.Status{
+		"OK":                  spladerunner.StatusOK,
+		"NULL_ARGUMENT":       spladerunner.StatusNullArgument,
+		"INVALID_ARGUMENT":    spladerunner.StatusInvalidArgument,
+		"INVALID_UTF8":        spladerunner.StatusInvalidUTF8,
+		"MODEL_NOT_FOUND":     spladerunner.StatusModelNotFound,
+		"INVALID_MODEL":       spladerunner.StatusInvalidModel,
+		"TOKENIZATION":        spladerunner.StatusTokenization,
+		"RUNTIME_UNAVAILABLE": spladerunner.StatusRuntimeUnavailable,
+		"INFERENCE":           spladerunner.StatusInference,
+		"OUT_OF_RANGE":        spladerunner.StatusOutOfRange,
+		"CLOSED":              spladerunner.StatusClosed,
+		"PANIC":               spladerunner.StatusPanic,
+	}
+	matches := regexp.MustCompile(`(?m)^\s*SPLADE_STATUS_([A-Z0-9_]+) = (\d+),$`).FindAllSubmatch(header, -1)
+	if len(matches) != len(ours) {
+		t.Fatalf("the header has %d statuses, the package %d", len(matches), len(ours))
+	}
+	for _, m := range matches {
+		name := string(m[1])
+		number, _ := strconv.Atoi(string(m[2]))
+		status, ok := ours[name]
+		if !ok || int(status) != number {
+			t.Errorf("SPLADE_STATUS_%s = %d: the package has %d (present: %v)", name, number, status, ok)
+		}
+		if got := status.String(); got != "SPLADE_STATUS_"+name {
+			t.Errorf("Status(%d).String() = %q", number, got)
+		}
+	}
+	for _, unknown := range []spladerunner.Status{-1, 11, 98, 100, 1 << 40} {
+		if got := unknown.String(); got != "SPLADE_STATUS_UNKNOWN" {
+			t.Errorf("Status(%d).String() = %q", int(unknown), got)
+		}
+	}
+}
+
+func TestVersionMatchesTheHeader(t *testing.T) {
+	header, err := os.ReadFile("spladerunner.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for _, name := range []string{"MAJOR", "MINOR", "PATCH"} {
+		m := regexp.MustCompile(`#define SPLADE_VERSION_` + name + ` (\d+)`).FindSubmatch(header)
+		if m == nil {
+			t.Fatalf("no SPLADE_VERSION_%s in the header", name)
+		}
+		parts = append(parts, string(m[1]))
+	}
+	if got, want := spladerunner.Version(), strings.Join(parts, "."); got != want {
+		t.Fatalf("Version() = %q, the header says %q", got, want)
+	}
+}
+
+func TestExpandGivesSortedPositiveTermsAndTokens(t *testing.T) {
+	e := open(t, "splade-tiny")
+	if got := e.VocabSize(); got != 30522 {
+		t.Fatalf("VocabSize() = %d", got)
+	}
+	if got := e.MaxLength(); got != 512 {
+		t.Fatalf("MaxLength() = %d", got)
+	}
+	v, err := e.Expand(sentence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() == 0 || len(v.Weights) != v.Len() {
+		t.Fatalf("%d ids, %d weights", v.Len(), len(v.Weights))
+	}
+	for i, id := range v.Indices {
+		if i > 0 && id <= v.Indices[i-1] || int(id) >= e.VocabSize() || !(v.Weights[i] > 0) {
+			t.Fatalf("term %d: id %d weight %g", i, id, v.Weights[i])
+		}
+	}
+	terms, err := e.TokenWeights(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(terms) != v.Len() || terms["manhattan"] < 1 || terms["atomic"] < 1 {
+		t.Fatalf("TokenWeights: %d terms, manhattan %g, atomic %g", len(terms), terms["manhattan"], terms["atomic"])
+	}
+	if token, err := e.Token(0); err != nil || token != "[PAD]" {
+		t.Fatalf("Token(0) = %q, %v", token, err)
+	}
+	id := uint32(e.VocabSize())
+	_, err = e.Token(id)
+	if !errors.Is(err, spladerunner.ErrOutOfRange) {
+		t.Fatalf("Token(%d): %v", id, err)
+	}
+	_, err = e.TokenWeights(spladerunner.SparseVector{Indices: []uint32{id}, Weights: []float32{1}})
+	if !errors.Is(err, spladerunner.ErrOutOfRange) {
+		t.Fatalf("TokenWeights with id %d: %v", id, err)
+	}
+	_, err = e.TokenWeights(spladerunner.SparseVector{Indices: []uint32{1, 2}, Weights: []float32{1}})
+	if !errors.Is(err, spladerunner.ErrInvalidArgument) {
+		t.Fatalf("TokenWeights with 2 ids and 1 weight: %v", err)
+	}
+}
+
+func TestEmptyTextsAndBatches(t *testing.T) {
+	e := open(t, "splade-tiny")
+	for _, texts := range [][]string{nil, {}} {
+		vs, err := e.ExpandBatch(texts)
+		if err != nil || len(vs) != 0 {
+			t.Fatalf("ExpandBatch(%#v) = %d vectors, %v", texts, len(vs), err)
+		}
+	}
+	vs, err := e.ExpandBatch([]string{"", "atomic energy", ""})
+	if err != nil || len(vs) != 3 {
+		t.Fatalf("ExpandBatch: %d vectors, %v", len(vs), err)
+	}
+	single, err := e.Expand("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if single.Indices == nil || single.Weights == nil {
+		t.Fatal("Expand(\"\") returned nil slices")
+	}
+	for _, i := range []int{0, 2} {
+		if vs[i].Len() != single.Len() {
+			t.Fatalf("vector %d of the batch has %d terms, Expand(\"\") %d", i, vs[i].Len(), single.Len())
+		}
+	}
+	// Each vector of a batch is a window of shared arrays: appending to one must not touch the next.
+	first := vs[0].Indices
+	next := append([]uint32(nil), vs[1].Indices...)
+	_ = append(first, 7)
+	if fmt.Sprint(vs[1].Indices) != fmt.Sprint(next) {
+		t.Fatal("appending to one vector of a batch changed the next one")
+	}
+}
+
+// Go strings may hold any bytes: they reach the C library unchanged, which rejects invalid UTF-8.
+func TestInvalidUTF8IsTheLibrarysError(t *testing.T) {
+	e := open(t, "splade-tiny")
+	bad := "caf\xc3 au lait"
+	_, err := e.Expand(bad)
+	var serr *spladerunner.Error
+	if !errors.As(err, &serr) || serr.Status != spladerunner.StatusInvalidUTF8 || !errors.Is(err, spladerunner.ErrInvalidUTF8) {
+		t.Fatalf("Expand(invalid UTF-8): %v", err)
+	}
+	t.Logf("Expand: %v", err)
+	_, err = e.ExpandBatch([]string{"fine", "also fine", bad})
+	if !errors.As(err, &serr) || serr.Status != spladerunner.StatusInvalidUTF8 || !strings.Contains(serr.Message, "2") {
+		t.Fatalf("ExpandBatch with invalid UTF-8 at index 2: %v", err)
+	}
+	t.Logf("ExpandBatch: %v", err)
+	// A NUL byte is valid UTF-8 and is passed through too (the text is pointer + length, not a C string).
+	if _, err := e.Expand("atomic\x00energy"); err != nil {
+		t.Fatalf("Expand(text with NUL): %v", err)
+	}
+}
+
+func TestMissingModelDirectory(t *testing.T) {
+	missing := modelDir("no-such-model")
+	e, err := spladerunner.New(missing)
+	if e != nil || !errors.Is(err, spladerunner.ErrModelNotFound) {
+		t.Fatalf("New(%s) = %v, %v", missing, e, err)
+	}
+	var serr *spladerunner.Error
+	if !errors.As(err, &serr) || serr.Status != spladerunner.StatusModelNotFound || !strings.Contains(serr.Message, "no-such-model") {
+		t.Fatalf("the error does not name the directory: %#v", err)
+	}
+	if errors.Is(err, spladerunner.ErrInvalidModel) {
+		t.Fatal("ErrModelNotFound matches ErrInvalidModel")
+	}
+	wrapped := fmt.Errorf("loading: %w", err)
+	if !errors.Is(wrapped, spladerunner.ErrModelNotFound) || !errors.As(wrapped, &serr) {
+		t.Fatal("a wrapped error does not match")
+	}
+	t.Logf("%v", err)
+}
+
+func TestBadModelsAreInvalidModels(t *testing.T) {
+	for _, name := range []string{"bad-output-shape", "vocab-mismatch", "bad-input-name"} {
+		e, err := spladerunner.New(modelDir(name))
+		if e != nil || !errors.Is(err, spladerunner.ErrInvalidModel) {
+			t.Fatalf("New(%s) = %v, %v", name, e, err)
+		}
+		t.Logf("%s: %v", name, err)
+	}
+}
+
+func TestOptionsReachTheLibrary(t *testing.T) {
+	e := open(t, "splade-tiny", spladerunner.WithTopK(5), spladerunner.WithIntraOpThreads(1),
+		spladerunner.WithSessions(2), spladerunner.WithTokenBudget(64), spladerunner.WithMaxLength(32), nil)
+	if e.MaxLength() != 32 {
+		t.Fatalf("MaxLength() = %d", e.MaxLength())
+	}
+	vs, err := e.ExpandBatch([]string{sentence, "atomic energy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		if v.Len() != 5 {
+			t.Fatalf("top_k 5: %d terms", v.Len())
+		}
+	}
+	e2 := open(t, "splade-tiny", spladerunner.WithMinWeight(1.5))
+	v, err := e2.Expand(sentence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Len() == 0 {
+		t.Fatal("min_weight 1.5 left no term")
+	}
+	for _, w := range v.Weights {
+		if w < 1.5 {
+			t.Fatalf("min_weight 1.5 kept %g", w)
+		}
+	}
+}
+
+func TestInvalidOptionsAreInvalidArguments(t *testing.T) {
+	cases := map[string]spladerunner.Option{
+		"min_weight NaN":      spladerunner.WithMinWeight(float32(math.NaN())),
+		"min_weight -1":       spladerunner.WithMinWeight(-1),
+		"min_weight +Inf":     spladerunner.WithMinWeight(float32(math.Inf(1))),
+		"sessions 0":          spladerunner.WithSessions(0),
+		"token_budget 0":      spladerunner.WithTokenBudget(0),
+		"max_length 513":      spladerunner.WithMaxLength(513),
+		"max_length -1":       spladerunner.WithMaxLength(-1),
+		"top_k -5":            spladerunner.WithTopK(-5),
+		"intra_op_threads -1": spladerunner.WithIntraOpThreads(-1),
+		"ort path with NUL":   spladerunner.WithOrtLibraryPath("lib\x00onnxruntime.so"),
+	}
+	for name, opt := range cases {
+		e, err := spladerunner.New(modelDir("splade-tiny"), opt)
+		if e != nil || !errors.Is(err, spladerunner.ErrInvalidArgument) {
+			t.Errorf("%s: New = %v, %v", name, e, err)
+			continue
+		}
+		t.Logf("%s: %v", name, err)
+	}
+	if e, err := spladerunner.New(modelDir("splade-tiny") + "\x00"); e != nil || !errors.Is(err, spladerunner.ErrInvalidArgument) {
+		t.Errorf("model directory with a NUL byte: New = %v, %v", e, err)
+	}
+}
+
+func TestOrtLibraryPathOption(t *testing.T) {
+	e, err := spladerunner.New(modelDir("splade-tiny"), spladerunner.WithOrtLibraryPath("/nonexistent/libonnxruntime.so"))
+	if e != nil || !errors.Is(err, spladerunner.ErrRuntimeUnavailable) {
+		t.Fatalf("New with a missing ONNX Runtime = %v, %v", e, err)
+	}
+	t.Logf("%v", err)
+}
+
+func TestUseAfterCloseIsAnError(t *testing.T) {
+	e, err := spladerunner.New(modelDir("splade-tiny"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.Expand(sentence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := e.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+	}
+	check := func(what string, err error) {
+		t.Helper()
+		var serr *spladerunner.Error
+		if !errors.Is(err, spladerunner.ErrClosed) || !errors.As(err, &serr) || serr.Status != spladerunner.StatusClosed || int(serr.Status) != 10 {
+			t.Errorf("%s after Close: %v", what, err)
+		}
+	}
+	_, err = e.Expand(sentence)
+	check("Expand", err)
+	_, err = e.ExpandBatch([]string{sentence})
+	check("ExpandBatch", err)
+	_, err = e.Token(1)
+	check("Token", err)
+	_, err = e.TokenWeights(v)
+	check("TokenWeights", err)
+	if e.VocabSize() != 0 || e.MaxLength() != 0 {
+		t.Errorf("after Close: VocabSize %d, MaxLength %d", e.VocabSize(), e.MaxLength())
+	}
+	t.Logf("%v", err)
+}
+
+// Close while other goroutines expand: it waits for the running calls, later calls get ErrClosed, nothing crashes.
+func TestCloseWhileExpanding(t *testing.T) {
+	e, err := spladerunner.New(modelDir("splade-tiny"), spladerunner.WithSessions(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started, wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := range 8 {
+		started.Add(1)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				var err error
+				if g%2 == 0 {
+					_, err = e.Expand(sentence)
+				} else {
+					_, err = e.ExpandBatch([]string{sentence, "atomic energy", "peaceful uses"})
+				}
+				if i == 0 {
+					started.Done()
+				}
+				if errors.Is(err, spladerunner.ErrClosed) {
+					return
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	started.Wait()
+	time.Sleep(20 * time.Millisecond)
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
