@@ -9,12 +9,12 @@ SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
 
-.PHONY: demo test setup build header lint test-rust test-c test-tools test-go
+.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: setup lint test-rust test-c test-tools test-go
+test: setup lint test-rust test-c test-tools test-go test-node
 
 setup:
 	bash tools/setup.sh
@@ -61,3 +61,8 @@ test-go: build
 	cd bindings/go && go vet ./...
 	cd bindings/go && go test -race -count=1 ./...
 	cd bindings/go && go test -tags spladerunner_shared -count=1 ./...
+
+# The Node binding: npm ci builds the addon (node-gyp against the installed Node headers), npm test runs the
+# type check and node --test.
+test-node: build
+	cd bindings/node && npm ci && npm test

@@ -30,7 +30,8 @@ static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 
 /// Returns the process's ONNX Runtime environment, loading the library first if needed.
 ///
-/// `explicit` is the caller's `ort_library_path` option. Without it the candidates are, in order: `ORT_DYLIB_PATH`,
+/// `explicit` is the caller's `ort_library_path` option (a relative path is taken from the working directory, a
+/// bare file name from the dynamic linker's search). Without it the candidates are, in order: `ORT_DYLIB_PATH`,
 /// `libonnxruntime.so` beside the module that holds this code (our shared library, or the executable that links
 /// this crate), then `libonnxruntime.so` through the dynamic linker's search (which includes `$ORIGIN`, the RUNPATH
 /// of `libspladerunner.so`).
@@ -50,7 +51,7 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
         };
     }
     let candidates = match explicit {
-        Some(path) => vec![path.to_path_buf()],
+        Some(path) => vec![from_working_dir(path)],
         None => default_candidates(),
     };
     let mut failures = Vec::new();
@@ -95,13 +96,23 @@ fn load(path: &Path) -> std::result::Result<Environment, String> {
 fn default_candidates() -> Vec<PathBuf> {
     let mut candidates = Vec::new();
     if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        candidates.push(PathBuf::from(path));
+        candidates.push(from_working_dir(Path::new(&path)));
     }
     if let Some(dir) = own_module_dir() {
         candidates.push(dir.join(LIBRARY_FILE));
     }
     candidates.push(PathBuf::from(LIBRARY_FILE));
     candidates
+}
+
+/// A relative path with a directory part made absolute against the working directory (as users expect; `ort`
+/// would try the executable's directory first). A bare file name is left to the dynamic linker's search.
+fn from_working_dir(path: &Path) -> PathBuf {
+    let bare = path.parent().is_none_or(|p| p.as_os_str().is_empty());
+    if path.is_absolute() || bare {
+        return path.to_path_buf();
+    }
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The directory of the shared object (or executable) that contains this function's code.

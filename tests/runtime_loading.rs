@@ -26,9 +26,10 @@ fn a_missing_or_wrong_library_is_an_error_then_the_right_one_loads() {
     assert_eq!(error.status(), Status::RuntimeUnavailable);
     assert!(error.message().contains("OrtGetApiBase"), "{error}");
 
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".cache/onnxruntime/libonnxruntime.so");
-    let expander = Expander::new(&tiny, Options::default().with_ort_library_path(&path)).unwrap();
+    // A relative path is taken from the working directory (the package root under `cargo test`).
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).unwrap();
+    let path = ".cache/onnxruntime/libonnxruntime.so";
+    let expander = Expander::new(&tiny, Options::default().with_ort_library_path(path)).unwrap();
     assert!(!expander.expand("atomic energy").unwrap().is_empty());
 
     // Once loaded, the default lookup reuses it, and asking for another library is a clear error.

@@ -1,0 +1,103 @@
+// Types of the spladerunner Node binding (index.js / index.mjs). The C header, include/spladerunner.h, is the
+// reference for what each call does; these comments say how it looks from JavaScript.
+
+/** A SPLADE vector: vocabulary ids ascending and unique, `weights[i]` (> 0) belonging to `indices[i]`. */
+export interface SparseVector {
+  indices: Uint32Array;
+  weights: Float32Array;
+}
+
+/**
+ * Options of `new Expander`, mirroring the C options (`splade_options_set_*`). An option left out, `undefined`
+ * or `null` keeps the C default; the C library checks the values. An unknown option name is a TypeError.
+ */
+export interface ExpanderOptions {
+  /** Tokens per text, special tokens included; longer texts are truncated. 0 or absent: the model's limit, at most 512. */
+  maxLength?: number;
+  /** Keep only the `topK` heaviest terms of each vector. 0 or absent: keep all. */
+  topK?: number;
+  /** Keep only terms with weight `>= minWeight`. Default 0 (every positive weight). Finite and `>= 0`. */
+  minWeight?: number;
+  /** Threads ONNX Runtime uses inside one inference call. 0 or absent: ONNX Runtime's default (one per core). */
+  intraOpThreads?: number;
+  /** Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. */
+  sessions?: number;
+  /** The most padded tokens (texts × padded length) one inference call may hold. Default 1024, `>= 1`. */
+  tokenBudget?: number;
+  /**
+   * The ONNX Runtime library to load. Default: `ORT_DYLIB_PATH`, then the libonnxruntime.so beside the addon.
+   * A relative path is taken from the working directory.
+   */
+  ortLibraryPath?: string;
+}
+
+/** The name of a C status, as found in `SpladeError.code`. */
+export type SpladeStatusName =
+  | 'SPLADE_STATUS_NULL_ARGUMENT'
+  | 'SPLADE_STATUS_INVALID_ARGUMENT'
+  | 'SPLADE_STATUS_INVALID_UTF8'
+  | 'SPLADE_STATUS_MODEL_NOT_FOUND'
+  | 'SPLADE_STATUS_INVALID_MODEL'
+  | 'SPLADE_STATUS_TOKENIZATION'
+  | 'SPLADE_STATUS_RUNTIME_UNAVAILABLE'
+  | 'SPLADE_STATUS_INFERENCE'
+  | 'SPLADE_STATUS_OUT_OF_RANGE'
+  | 'SPLADE_STATUS_CLOSED'
+  | 'SPLADE_STATUS_PANIC';
+
+/**
+ * The shape of the errors the library reports: a plain `Error` whose `code` is the C status name and `status`
+ * its number (for example `'SPLADE_STATUS_MODEL_NOT_FOUND'`, 4). Wrong argument types are `TypeError`s instead
+ * (code `'ERR_INVALID_ARG_TYPE'`), thrown synchronously.
+ */
+export interface SpladeError extends Error {
+  code: SpladeStatusName;
+  status: number;
+}
+
+/**
+ * A SPLADE encoder for one model directory. Methods may be called at any time from the main thread; the async
+ * ones run on the libuv thread pool and may overlap (results never depend on how they interleave).
+ *
+ * Call `close()` when done: the model's memory is native and invisible to the garbage collector (an unclosed
+ * Expander is freed when collected, but V8 does not know how large it is). After `close()` every method except
+ * `close()` and `closed` fails with `SPLADE_STATUS_CLOSED`; work already started still completes.
+ */
+export declare class Expander {
+  /**
+   * Opens the model directory (`model.onnx`, `tokenizer.json`, optional configs) and runs it once; synchronous.
+   * Throws `SPLADE_STATUS_MODEL_NOT_FOUND`, `SPLADE_STATUS_INVALID_MODEL`, `SPLADE_STATUS_RUNTIME_UNAVAILABLE`
+   * or `SPLADE_STATUS_INVALID_ARGUMENT` errors.
+   */
+  constructor(modelDir: string, options?: ExpanderOptions | null);
+
+  /** Expands one text on the thread pool. */
+  expand(text: string): Promise<SparseVector>;
+  /** Expands one text on the calling thread (blocks the event loop: for scripts). */
+  expandSync(text: string): SparseVector;
+  /** Expands texts on the thread pool (one work item; length-sorted inference calls), vectors in text order. */
+  expandBatch(texts: readonly string[]): Promise<SparseVector[]>;
+  /** Expands texts on the calling thread. */
+  expandBatchSync(texts: readonly string[]): SparseVector[];
+
+  /** The token string of a vocabulary id; `SPLADE_STATUS_OUT_OF_RANGE` unless `0 <= id < vocabSize`. */
+  token(id: number): string;
+  /** The vector as `{ token: weight }`. */
+  tokenWeights(vector: SparseVector): Record<string, number>;
+
+  /** The number of vocabulary ids (every id is below it). */
+  readonly vocabSize: number;
+  /** The number of tokens a text is truncated to, special tokens included. */
+  readonly maxLength: number;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
+
+  /** Frees the model now, or once the work in flight completes. Calling it again does nothing. */
+  close(): void;
+}
+
+/** The version of the loaded libspladerunner, for example `"0.1.0"`. */
+export declare const version: string;
+
+/** The name of a status number, for example `4` → `"SPLADE_STATUS_MODEL_NOT_FOUND"`. */
+export declare function statusName(status: number): string;

@@ -1,0 +1,56 @@
+'use strict';
+// The async methods run on the libuv thread pool: many calls at once give the serial results, and the event
+// loop keeps running while they work.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { Expander } = require('spladerunner');
+const { model, reference, paragraphs, plain } = require('./support.js');
+
+// 130 varied texts and 70 paragraphs.
+const TEXTS = reference(128).texts.concat(paragraphs().slice(0, 70));
+
+for (const sessions of [1, 2]) {
+  test(`200 concurrent expand() calls give the serial results (sessions ${sessions})`, async (t) => {
+    const expander = new Expander(model, { maxLength: 128, sessions });
+    t.after(() => expander.close());
+    assert.equal(TEXTS.length, 200);
+    const serial = TEXTS.map((text) => plain(expander.expandSync(text)));
+    const concurrent = await Promise.all(TEXTS.map((text) => expander.expand(text)));
+    assert.deepEqual(concurrent.map(plain), serial);
+    // And batches racing single calls.
+    const [batch, ...singles] = await Promise.all([expander.expandBatch(TEXTS), ...TEXTS.map((x) => expander.expand(x))]);
+    assert.deepEqual(batch.map(plain), serial);
+    assert.deepEqual(singles.map(plain), serial);
+  });
+}
+
+test('the event loop keeps running during a large expandBatch', async (t) => {
+  const expander = new Expander(model, { maxLength: 128 });
+  t.after(() => expander.close());
+  const texts = paragraphs().slice(0, 300);
+  const INTERVAL_MS = 10;
+  let ticks = 0;
+  let last = performance.now();
+  let longestGap = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    longestGap = Math.max(longestGap, now - last);
+    last = now;
+    ticks++;
+  }, INTERVAL_MS);
+  const start = performance.now();
+  let vectors;
+  try {
+    vectors = await expander.expandBatch(texts);
+  } finally {
+    clearInterval(timer);
+  }
+  const elapsed = performance.now() - start;
+  assert.equal(vectors.length, texts.length);
+  t.diagnostic(`expandBatch of ${texts.length} paragraphs: ${elapsed.toFixed(0)} ms, ${ticks} ticks of ` +
+    `${INTERVAL_MS} ms, longest gap ${longestGap.toFixed(0)} ms`);
+  // A blocked loop would tick at most once. Allow for a busy machine: a quarter of the ideal count.
+  assert.ok(elapsed > 20 * INTERVAL_MS, `the batch should take a while (${elapsed} ms)`);
+  assert.ok(ticks >= Math.floor(elapsed / INTERVAL_MS / 4), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+  assert.ok(longestGap < elapsed / 2, `the longest gap between ticks was ${longestGap.toFixed(0)} ms`);
+});

@@ -1,0 +1,113 @@
+'use strict';
+// Wrong argument types throw TypeError synchronously; failures of the C library carry its status.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const path = require('node:path');
+const { Expander, statusName } = require('spladerunner');
+const { model, models } = require('./support.js');
+
+const TYPE_ERROR = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
+
+test('wrong argument types throw TypeError synchronously', async (t) => {
+  const expander = new Expander(model);
+  t.after(() => expander.close());
+  for (const bad of [undefined, null, 1, {}, ['x'], Buffer.from('x')]) {
+    assert.throws(() => new Expander(bad), TYPE_ERROR, `modelDir ${String(bad)}`);
+    assert.throws(() => expander.expandSync(bad), TYPE_ERROR);
+    assert.throws(() => expander.expand(bad), TYPE_ERROR, 'expand throws, it does not reject');
+  }
+  for (const bad of [undefined, null, 'x', 1, { length: 1, 0: 'x' }, [1], ['x', null], ['x', ['y']]]) {
+    assert.throws(() => expander.expandBatchSync(bad), TYPE_ERROR);
+    assert.throws(() => expander.expandBatch(bad), TYPE_ERROR);
+  }
+  assert.throws(() => expander.expandBatchSync(['a', 'b', 3]), /texts\[2\] must be a string/);
+  for (const bad of [undefined, '1', 1n, {}]) assert.throws(() => expander.token(bad), TYPE_ERROR);
+  for (const bad of [undefined, null, 'x', {}, { indices: [1, 2], weights: [1] }]) {
+    assert.throws(() => expander.tokenWeights(bad), TYPE_ERROR);
+  }
+  assert.throws(() => new Expander(model, 'maxLength=128'), TYPE_ERROR);
+  assert.throws(() => new Expander(model, { maxLength: '128' }), TYPE_ERROR);
+  assert.throws(() => new Expander(model, { minWeight: '0.1' }), TYPE_ERROR);
+  assert.throws(() => new Expander(model, { ortLibraryPath: 1 }), TYPE_ERROR);
+  assert.throws(() => new Expander(model, { maxlength: 128 }), { name: 'TypeError', message: /unknown option 'maxlength'/ });
+  assert.throws(() => new Expander(model + '\0x'), { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' });
+  assert.throws(() => Expander(model), TypeError, 'a class: needs new');
+  assert.throws(() => Expander.prototype.expandSync.call({}, 'x'), TypeError);
+  assert.throws(() => Expander.prototype.close.call(null), TypeError);
+});
+
+test('a bad model directory throws an error naming the C status', () => {
+  const cases = [
+    [path.join(models, 'does-not-exist'), 'SPLADE_STATUS_MODEL_NOT_FOUND', 4],
+    [path.join(models, 'bad-output-shape'), 'SPLADE_STATUS_INVALID_MODEL', 5],
+    [path.join(models, 'vocab-mismatch'), 'SPLADE_STATUS_INVALID_MODEL', 5],
+    [path.join(models, 'bad-input-name'), 'SPLADE_STATUS_INVALID_MODEL', 5],
+  ];
+  for (const [dir, code, status] of cases) {
+    assert.throws(() => new Expander(dir), (error) => {
+      assert.ok(error instanceof Error);
+      assert.equal(error.code, code, dir);
+      assert.equal(error.status, status);
+      assert.equal(statusName(status), code);
+      assert.ok(error.message.length > 0);
+      return true;
+    });
+  }
+});
+
+test('option values are checked by the C library', () => {
+  const invalid = { code: 'SPLADE_STATUS_INVALID_ARGUMENT', status: 2 };
+  assert.throws(() => new Expander(model, { sessions: 0 }), invalid);
+  assert.throws(() => new Expander(model, { tokenBudget: 0 }), invalid);
+  assert.throws(() => new Expander(model, { maxLength: 513 }), invalid);
+  assert.throws(() => new Expander(model, { minWeight: -1 }), invalid);
+  assert.throws(() => new Expander(model, { minWeight: NaN }), invalid);
+  // Numbers a size_t cannot hold get the same status.
+  assert.throws(() => new Expander(model, { topK: -1 }), invalid);
+  assert.throws(() => new Expander(model, { topK: 1.5 }), invalid);
+  assert.throws(() => new Expander(model, { ortLibraryPath: '/nonexistent/libonnxruntime.so' }),
+    { code: 'SPLADE_STATUS_RUNTIME_UNAVAILABLE', status: 7 });
+});
+
+test('options reach the C library', async (t) => {
+  const expander = new Expander(model, {
+    maxLength: 64, topK: 10, minWeight: 0.5, intraOpThreads: 1, sessions: 2, tokenBudget: 256,
+    ortLibraryPath: undefined,
+  });
+  t.after(() => expander.close());
+  assert.equal(expander.maxLength, 64);
+  const vectors = await expander.expandBatch(['atomic energy and the manhattan project', 'peace']);
+  for (const vector of vectors) {
+    assert.ok(vector.indices.length <= 10);
+    for (const weight of vector.weights) assert.ok(weight >= 0.5);
+  }
+  const defaults = new Expander(model, { maxLength: null, topK: undefined });
+  t.after(() => defaults.close());
+  assert.equal(defaults.maxLength, 512);
+});
+
+test('ids, tokens and token weights', async (t) => {
+  const expander = new Expander(model);
+  t.after(() => expander.close());
+  assert.equal(expander.vocabSize, 30522);
+  assert.equal(expander.token(0), '[PAD]');
+  assert.equal(expander.token(expander.vocabSize - 1), '##～');
+  const outOfRange = { code: 'SPLADE_STATUS_OUT_OF_RANGE', status: 9 };
+  assert.throws(() => expander.token(expander.vocabSize), outOfRange);
+  assert.throws(() => expander.token(-1), outOfRange);
+  assert.throws(() => expander.token(0.5), outOfRange);
+  assert.throws(() => expander.token(2 ** 32), outOfRange);
+
+  const vector = await expander.expand('atomic energy');
+  const weights = expander.tokenWeights(vector);
+  assert.equal(Object.keys(weights).length, vector.indices.length);
+  assert.ok(weights.atomic > 1 && weights.energy > 1);
+  vector.indices.forEach((id, i) => assert.equal(weights[expander.token(id)], vector.weights[i]));
+
+  // The empty text is a text (the model still sees [CLS] [SEP]); an empty batch is an empty array.
+  assert.deepEqual(await expander.expandBatch(['']).then((v) => v.map((x) => Array.from(x.indices))),
+    [Array.from(expander.expandSync('').indices)]);
+  assert.deepEqual(await expander.expandBatch([]), []);
+  // Lone surrogates cannot cross as UTF-8: V8 turns them into U+FFFD, as everywhere in Node.
+  assert.deepEqual(Array.from(expander.expandSync('a\uD800b').indices), Array.from(expander.expandSync('a\uFFFDb').indices));
+});
