@@ -9,12 +9,12 @@ SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
 
-.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node
+.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: setup lint test-rust test-c test-tools test-go test-node
+test: setup lint test-rust test-c test-tools test-go test-java test-node
 
 setup:
 	bash tools/setup.sh
@@ -66,3 +66,9 @@ test-go: build
 # type check and node --test.
 test-node: build
 	cd bindings/node && npm ci && npm test
+
+# The Java binding: Maven builds the JNI glue and the jar (which carries the native libraries) and runs the JUnit
+# tests; then the quick-start program runs with nothing but the jar on its class path.
+test-java: build
+	cd bindings/java && mvn -B -ntp package
+	java -cp bindings/java/target/spladerunner-0.1.0.jar bindings/java/examples/Expand.java .cache/models/splade-tiny

@@ -1,0 +1,273 @@
+package io.github.spladerunner;
+
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A SPLADE encoder for one model directory: text in, {@link SparseVector} out.
+ *
+ * <pre>{@code
+ * try (Expander expander = Expander.open(Path.of("models/splade-tiny"), Options.builder().topK(64).build())) {
+ *   SparseVector vector = expander.expand("atomic energy");
+ *   expander.tokenWeights(vector).forEach((token, weight) -> System.out.println(token + " " + weight));
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> One expander may be shared by any number of threads. Inference runs on up to {@code sessions}
+ * (an option, default 1) calls at once; the others wait their turn. {@link #close()} waits for the calls in flight
+ * to finish; calls after it throw {@link IllegalStateException}.
+ *
+ * <p><b>Memory.</b> The model lives in native memory, which the garbage collector does not see: close an expander
+ * when done (try-with-resources). One that becomes unreachable unclosed is freed by a {@link Cleaner}, eventually.
+ *
+ * <p><b>Text.</b> Texts cross to the library as UTF-8 ({@code String.getBytes(UTF_8)}), so they are always valid
+ * UTF-8: an unpaired surrogate {@code char}, which has no UTF-8 form, is sent as {@code '?'}, the JDK's replacement.
+ * Texts longer than {@link #maxLength()} tokens are truncated.
+ */
+public final class Expander implements AutoCloseable {
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /** Native expanders opened and not yet freed, by close() or by the Cleaner; for tests. */
+  private static final AtomicInteger LIVE = new AtomicInteger();
+
+  private final Handle handle;
+  private final Cleaner.Cleanable cleanable;
+  /** Calls hold the read lock while they use the handle; close() takes the write lock. */
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed; // guarded by lock
+
+  private Expander(long pointer) {
+    this.handle = new Handle(pointer);
+    this.cleanable = CLEANER.register(this, handle);
+  }
+
+  /** Opens the model directory {@code modelDir} with the default options. See {@link #open(Path, Options)}. */
+  public static Expander open(Path modelDir) {
+    return open(modelDir, Options.defaults());
+  }
+
+  /**
+   * Opens the model directory {@code modelDir} (holding {@code model.onnx} and {@code tokenizer.json}) with
+   * {@code options}; runs the model once on the empty text, so a model that fails at run time fails here.
+   *
+   * @throws SpladeException with {@link Status#MODEL_NOT_FOUND} (no directory, no {@code model.onnx} or no
+   *     {@code tokenizer.json}), {@link Status#INVALID_MODEL} (a file that cannot be used, a graph whose inputs or
+   *     outputs do not fit), {@link Status#RUNTIME_UNAVAILABLE} (ONNX Runtime cannot be loaded) or {@link
+   *     Status#INVALID_ARGUMENT} (an option out of range or one the model cannot honour)
+   * @throws UnsatisfiedLinkError when the native libraries cannot be loaded
+   */
+  public static Expander open(Path modelDir, Options options) {
+    Objects.requireNonNull(modelDir, "modelDir");
+    Objects.requireNonNull(options, "options");
+    NativeLoader.load();
+    long nativeOptions = options.toNative();
+    long pointer;
+    try {
+      pointer = Native.expanderNew(pathBytes(modelDir), nativeOptions);
+    } finally {
+      Native.optionsFree(nativeOptions);
+    }
+    LIVE.incrementAndGet();
+    return new Expander(pointer);
+  }
+
+  /** The version of the loaded native library, for example {@code "0.1.0"}. */
+  public static String nativeVersion() {
+    NativeLoader.load();
+    return new String(Native.version(), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Expands one text.
+   *
+   * @throws NullPointerException when {@code text} is null
+   * @throws SpladeException with {@link Status#TOKENIZATION} or {@link Status#INFERENCE}
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public SparseVector expand(String text) {
+    byte[] bytes = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);
+    Lock read = acquire();
+    try {
+      return Native.expand(handle.pointer, bytes);
+    } finally {
+      release(read);
+    }
+  }
+
+  /**
+   * Expands several texts at once, faster than one by one: they are grouped by length into inference calls of at
+   * most {@code tokenBudget} padded tokens, so any number is fine. Returns the vectors in the order of the texts,
+   * in an unmodifiable list.
+   *
+   * @throws NullPointerException when {@code texts} or one of its texts is null
+   * @throws SpladeException with {@link Status#TOKENIZATION} or {@link Status#INFERENCE}
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public List<SparseVector> expandBatch(List<String> texts) {
+    Objects.requireNonNull(texts, "texts");
+    byte[][] bytes = new byte[texts.size()][];
+    int i = 0;
+    for (String text : texts) {
+      if (text == null) {
+        throw new NullPointerException("texts[" + i + "] is null");
+      }
+      bytes[i++] = text.getBytes(StandardCharsets.UTF_8);
+    }
+    Lock read = acquire();
+    SparseVector[] vectors;
+    try {
+      vectors = Native.expandBatch(handle.pointer, bytes);
+    } finally {
+      release(read);
+    }
+    return Collections.unmodifiableList(Arrays.asList(vectors));
+  }
+
+  /**
+   * The token string of vocabulary id {@code id}.
+   *
+   * @throws SpladeException with {@link Status#OUT_OF_RANGE} unless {@code 0 <= id < vocabSize()}
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String token(int id) {
+    Lock read = acquire();
+    try {
+      if (id < 0) {
+        throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
+      }
+      return new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8);
+    } finally {
+      release(read);
+    }
+  }
+
+  /**
+   * The terms of {@code vector} as token string → weight, in vocabulary id order: a new unmodifiable map. (Should
+   * two ids of a vocabulary share a string, the later one's weight is kept.)
+   *
+   * @throws SpladeException with {@link Status#OUT_OF_RANGE} for a vector of another vocabulary
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Map<String, Float> tokenWeights(SparseVector vector) {
+    Objects.requireNonNull(vector, "vector");
+    Map<String, Float> map = new LinkedHashMap<>(vector.size() * 4 / 3 + 1);
+    Lock read = acquire();
+    try {
+      for (int i = 0; i < vector.size(); i++) {
+        int id = vector.index(i);
+        if (id < 0) {
+          throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
+        }
+        map.put(new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8), vector.weight(i));
+      }
+    } finally {
+      release(read);
+    }
+    return Collections.unmodifiableMap(map);
+  }
+
+  /** The number of vocabulary ids; every id in a vector is below it. */
+  public int vocabSize() {
+    Lock read = acquire();
+    try {
+      return Math.toIntExact(Native.vocabSize(handle.pointer));
+    } finally {
+      release(read);
+    }
+  }
+
+  /** The number of tokens a text is truncated to, special tokens included. */
+  public int maxLength() {
+    Lock read = acquire();
+    try {
+      return Math.toIntExact(Native.maxLength(handle.pointer));
+    } finally {
+      release(read);
+    }
+  }
+
+  /** True once {@link #close()} has run. */
+  public boolean isClosed() {
+    Lock read = lock.readLock();
+    read.lock();
+    try {
+      return closed;
+    } finally {
+      read.unlock();
+    }
+  }
+
+  /**
+   * Frees the native expander, after waiting for the calls in flight on other threads. Idempotent. Calls after it
+   * throw {@link IllegalStateException}; vectors already returned stay valid.
+   */
+  @Override
+  public void close() {
+    Lock write = lock.writeLock();
+    write.lock();
+    try {
+      if (!closed) {
+        closed = true;
+        cleanable.clean(); // runs Handle.run() now, and unregisters it from the Cleaner
+      }
+    } finally {
+      write.unlock();
+    }
+  }
+
+  /** Native expanders not yet freed, in this class loader: for tests of close() and of the Cleaner. */
+  static int liveHandles() {
+    return LIVE.get();
+  }
+
+  /** A path as the C library wants it: absolute (resolved like Java resolves it), UTF-8, NUL added by the glue. */
+  static byte[] pathBytes(Path path) {
+    return path.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private Lock acquire() {
+    Lock read = lock.readLock();
+    read.lock();
+    if (closed) {
+      read.unlock();
+      throw new IllegalStateException("this Expander is closed");
+    }
+    return read;
+  }
+
+  private void release(Lock read) {
+    read.unlock();
+    // `this` must stay reachable until the native call that used its handle has returned; otherwise the Cleaner
+    // could free the handle during the call.
+    Reference.reachabilityFence(this);
+  }
+
+  /**
+   * The native pointer and the action freeing it, run once: by close(), or by the Cleaner when the Expander is
+   * unreachable (so no call can be using it). It must not refer to the Expander, or it would never be collected.
+   */
+  private static final class Handle implements Runnable {
+    final long pointer;
+
+    Handle(long pointer) {
+      this.pointer = pointer;
+    }
+
+    @Override
+    public void run() {
+      Native.expanderFree(pointer);
+      LIVE.decrementAndGet();
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package io.github.spladerunner;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Options for {@link Expander#open(Path, Options)}, mirroring the C {@code splade_options_set_*} setters one for
+ * one. Immutable; made by {@link #builder()}. A setting left unset keeps the C library's default; setting 0
+ * where the C setter gives 0 a meaning (restore the default, or keep all) does the same here.
+ *
+ * <p>Values a C {@code size_t} cannot hold (negative ones) are rejected by the builder with {@link
+ * IllegalArgumentException}. Everything else is checked by the C library when the expander opens: an invalid value
+ * (for example {@code sessions(0)}, or a {@code maxLength} above the model's limit) makes {@code open} throw a
+ * {@link SpladeException} with {@link Status#INVALID_ARGUMENT}.
+ */
+public final class Options {
+  private static final Options DEFAULTS = builder().build();
+
+  private final Integer maxLength;
+  private final Integer topK;
+  private final Float minWeight;
+  private final Integer intraOpThreads;
+  private final Integer sessions;
+  private final Integer tokenBudget;
+  private final Path ortLibraryPath;
+
+  private Options(Builder b) {
+    maxLength = b.maxLength;
+    topK = b.topK;
+    minWeight = b.minWeight;
+    intraOpThreads = b.intraOpThreads;
+    sessions = b.sessions;
+    tokenBudget = b.tokenBudget;
+    ortLibraryPath = b.ortLibraryPath;
+  }
+
+  /** Every setting at the C library's default. */
+  public static Options defaults() {
+    return DEFAULTS;
+  }
+
+  /** A builder with every setting unset (the C defaults). */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Creates the C options, applies the settings that were set, and returns the handle (freed by the caller). */
+  long toNative() {
+    long options = Native.optionsNew();
+    try {
+      if (maxLength != null) {
+        Native.optionsSetMaxLength(options, maxLength);
+      }
+      if (topK != null) {
+        Native.optionsSetTopK(options, topK);
+      }
+      if (minWeight != null) {
+        Native.optionsSetMinWeight(options, minWeight);
+      }
+      if (intraOpThreads != null) {
+        Native.optionsSetIntraOpThreads(options, intraOpThreads);
+      }
+      if (sessions != null) {
+        Native.optionsSetSessions(options, sessions);
+      }
+      if (tokenBudget != null) {
+        Native.optionsSetTokenBudget(options, tokenBudget);
+      }
+      if (ortLibraryPath != null) {
+        Native.optionsSetOrtLibraryPath(options, Expander.pathBytes(ortLibraryPath));
+      }
+      return options;
+    } catch (RuntimeException | Error e) {
+      Native.optionsFree(options);
+      throw e;
+    }
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder s = new StringBuilder("Options{");
+    append(s, "maxLength", maxLength);
+    append(s, "topK", topK);
+    append(s, "minWeight", minWeight);
+    append(s, "intraOpThreads", intraOpThreads);
+    append(s, "sessions", sessions);
+    append(s, "tokenBudget", tokenBudget);
+    append(s, "ortLibraryPath", ortLibraryPath);
+    if (s.charAt(s.length() - 1) == ' ') {
+      s.setLength(s.length() - 2);
+    }
+    return s.append('}').toString();
+  }
+
+  private static void append(StringBuilder s, String name, Object value) {
+    if (value != null) {
+      s.append(name).append('=').append(value).append(", ");
+    }
+  }
+
+  /** Builds {@link Options}; each setter documents the C setter it maps to. Not thread-safe. */
+  public static final class Builder {
+    private Integer maxLength;
+    private Integer topK;
+    private Float minWeight;
+    private Integer intraOpThreads;
+    private Integer sessions;
+    private Integer tokenBudget;
+    private Path ortLibraryPath;
+
+    private Builder() {}
+
+    /**
+     * Tokens per text, special tokens included; longer texts are truncated. 0 restores the default: the model's
+     * own limit from its config files, at most 512. ({@code splade_options_set_max_length})
+     */
+    public Builder maxLength(int maxLength) {
+      this.maxLength = nonNegative("maxLength", maxLength);
+      return this;
+    }
+
+    /** Keeps only the {@code topK} heaviest terms of each vector; 0 keeps all (the default). */
+    public Builder topK(int topK) {
+      this.topK = nonNegative("topK", topK);
+      return this;
+    }
+
+    /**
+     * Keeps only terms with weight {@code >= minWeight} (default 0: every term with a positive weight). Must be
+     * finite and {@code >= 0}, checked by the C library when the expander opens.
+     */
+    public Builder minWeight(float minWeight) {
+      this.minWeight = minWeight;
+      return this;
+    }
+
+    /** Threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per core). */
+    public Builder intraOpThreads(int threads) {
+      this.intraOpThreads = nonNegative("intraOpThreads", threads);
+      return this;
+    }
+
+    /**
+     * How many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
+     * needed, each holding its own copy of the weights). Default 1; must be {@code >= 1}.
+     */
+    public Builder sessions(int sessions) {
+      this.sessions = nonNegative("sessions", sessions);
+      return this;
+    }
+
+    /**
+     * The most padded tokens (texts × padded length) one inference call may hold; a longer single text still
+     * runs, alone. Default 1024; must be {@code >= 1}.
+     */
+    public Builder tokenBudget(int tokenBudget) {
+      this.tokenBudget = nonNegative("tokenBudget", tokenBudget);
+      return this;
+    }
+
+    /**
+     * The ONNX Runtime shared library to load. Without it: the environment variable {@code ORT_DYLIB_PATH}, then
+     * {@code libonnxruntime.so} beside {@code libspladerunner.so} (for the jar: the one it carries). A relative
+     * path is resolved against the working directory ({@code user.dir}). A process loads one ONNX Runtime: naming
+     * a different library once one is loaded fails with {@link Status#RUNTIME_UNAVAILABLE}.
+     */
+    public Builder ortLibraryPath(Path path) {
+      this.ortLibraryPath = Objects.requireNonNull(path, "path");
+      return this;
+    }
+
+    public Options build() {
+      return new Options(this);
+    }
+
+    private static Integer nonNegative(String name, int value) {
+      if (value < 0) {
+        throw new IllegalArgumentException(name + " must be >= 0, got " + value);
+      }
+      return value;
+    }
+  }
+}

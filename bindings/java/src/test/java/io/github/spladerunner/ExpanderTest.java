@@ -1,0 +1,119 @@
+package io.github.spladerunner;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The API around expand: tokens, sizes, options that prune, vectors. */
+class ExpanderTest {
+  static final String SENTENCE =
+      "The Manhattan Project and its atomic bomb helped bring an end to World War II. Its legacy of peaceful uses"
+          + " of atomic energy continues to have an impact on history and science.";
+  static Expander expander;
+
+  @BeforeAll
+  static void open() {
+    expander = Expander.open(TestData.model("splade-tiny"));
+  }
+
+  @AfterAll
+  static void close() {
+    expander.close();
+  }
+
+  @Test
+  void describesItsModel() {
+    assertEquals(30522, expander.vocabSize());
+    assertEquals(512, expander.maxLength());
+    assertEquals("[PAD]", expander.token(0));
+    assertEquals("manhattan", expander.token(7128));
+    assertEquals("0.1.0", Expander.nativeVersion());
+  }
+
+  @Test
+  void tokenWeightsNameTheTermsLikeTheReadmeDemo() {
+    SparseVector vector = expander.expand(SENTENCE);
+    assertEquals(83, vector.size());
+    Map<String, Float> weights = expander.tokenWeights(vector);
+    assertEquals(83, weights.size());
+    assertEquals(2.2918f, weights.get("manhattan"), 1e-4f);
+    assertEquals(2.0999f, weights.get("atomic"), 1e-4f);
+    assertEquals(vector.weightOf(7128), weights.get("manhattan"));
+    assertThrows(UnsupportedOperationException.class, () -> weights.put("x", 1f));
+    // In vocabulary id order.
+    List<String> tokens = new ArrayList<>(weights.keySet());
+    for (int i = 0; i < vector.size(); i++) {
+      assertEquals(expander.token(vector.index(i)), tokens.get(i));
+    }
+  }
+
+  @Test
+  void vectorsAreImmutableAndSorted() {
+    SparseVector vector = expander.expand(SENTENCE);
+    int[] indices = vector.indices();
+    assertNotSame(indices, vector.indices());
+    indices[0] = -5;
+    assertTrue(vector.index(0) >= 0);
+    for (int i = 1; i < vector.size(); i++) {
+      assertTrue(vector.index(i) > vector.index(i - 1));
+      assertTrue(vector.weight(i) > 0);
+    }
+    assertEquals(0f, vector.weightOf(0));
+    assertEquals(vector, SparseVector.of(vector.indices(), vector.weights()));
+    assertEquals(vector.hashCode(), SparseVector.of(vector.indices(), vector.weights()).hashCode());
+    assertThrows(IllegalArgumentException.class, () -> SparseVector.of(new int[] {2, 1}, new float[] {1, 1}));
+    assertThrows(IllegalArgumentException.class, () -> SparseVector.of(new int[] {1}, new float[] {}));
+  }
+
+  @Test
+  void emptyInputs() {
+    assertEquals(Collections.emptyList(), expander.expandBatch(List.of()));
+    assertEquals(expander.expand(""), expander.expandBatch(List.of("")).get(0));
+    List<SparseVector> batch = expander.expandBatch(List.of("atomic", "", "energy"));
+    assertEquals(3, batch.size());
+    assertThrows(UnsupportedOperationException.class, () -> batch.set(0, null));
+  }
+
+  @Test
+  void pruningOptionsKeepTheHeaviestTerms() {
+    SparseVector full = expander.expand(SENTENCE);
+    try (Expander pruned =
+        Expander.open(
+            TestData.model("splade-tiny"),
+            Options.builder().topK(10).minWeight(0.5f).intraOpThreads(1).sessions(2).tokenBudget(256).build())) {
+      SparseVector top = pruned.expand(SENTENCE);
+      assertEquals(10, top.size());
+      List<Float> sorted = new ArrayList<>();
+      for (float w : full.weights()) {
+        sorted.add(w);
+      }
+      sorted.sort(Collections.reverseOrder());
+      float tenth = sorted.get(9);
+      for (int i = 0; i < top.size(); i++) {
+        assertTrue(top.weight(i) >= tenth && top.weight(i) >= 0.5f);
+        assertEquals(full.weightOf(top.index(i)), top.weight(i), 1e-6f);
+      }
+    }
+  }
+
+  @Test
+  void batchesEqualSingleCallsWithinTolerance() {
+    List<String> texts = TestData.parityTexts().subList(0, 40);
+    List<SparseVector> batch = expander.expandBatch(texts);
+    for (int i = 0; i < texts.size(); i++) {
+      SparseVector single = expander.expand(texts.get(i));
+      assertArrayEquals(single.indices(), batch.get(i).indices(), "text " + i);
+      assertArrayEquals(single.weights(), batch.get(i).weights(), 1e-5f, "text " + i);
+    }
+  }
+}
