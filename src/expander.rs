@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use ort::session::builder::PrepackedWeights;
 use ort::session::SessionInputValue;
 use ort::value::TensorRef;
 
@@ -47,11 +48,12 @@ impl Expander {
         let vocab = Vocab::of(tokenizer.tokenizer());
         let environment = runtime::environment(options.ort_library_path.as_deref())?;
         let threads = options.intra_op_threads;
-        let first = runtime::open_session(&environment, &files.onnx, threads)?;
+        let prepacked = PrepackedWeights::new();
+        let first = runtime::open_session(&environment, &files.onnx, threads, &prepacked)?;
         let signature = Signature::of(&first, &files.onnx, vocab.len())?;
         let onnx = files.onnx.clone();
         let sessions = SessionPool::new(first, options.sessions, move || {
-            runtime::open_session(&environment, &onnx, threads)
+            runtime::open_session(&environment, &onnx, threads, &prepacked)
         });
         let expander = Expander {
             tokenizer,

@@ -10,7 +10,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use ort::environment::Environment;
-use ort::session::builder::GraphOptimizationLevel;
+use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights};
 use ort::session::Session;
 use parking_lot::Mutex;
 
@@ -168,11 +168,14 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Opens one session on `model` with the thread count the caller chose.
+/// Opens one session on `model` with the thread count the caller chose. Sessions opened with the same
+/// `prepacked` container share the weights ONNX Runtime prepacks for its matrix kernels, so a second session on
+/// one model costs little memory.
 pub(crate) fn open_session(
     environment: &Environment,
     model: &Path,
     intra_op_threads: Option<usize>,
+    prepacked: &PrepackedWeights,
 ) -> Result<Session> {
     let fail = |e: String| {
         Error::new(
@@ -186,6 +189,8 @@ pub(crate) fn open_session(
     let mut builder = Session::builder(environment)
         .map_err(|e| fail(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| fail(e.to_string()))?
+        .with_prepacked_weights(prepacked)
         .map_err(|e| fail(e.to_string()))?;
     if let Some(threads) = intra_op_threads {
         builder = builder

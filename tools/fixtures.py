@@ -4,7 +4,7 @@
 Usage: fixtures.py SRC_DIR OUT_ROOT
 
 SRC_DIR is the splade-tiny source (model.safetensors, config.json, tokenizer files). Under OUT_ROOT:
-- splade-tiny-pooled/     splade-tiny with SPLADE pooling in the graph: output `weights` [batch, vocab]
+- splade-tiny-logits/     splade-tiny with logits output [batch, seq, vocab] (pooled by the library)
 - splade-tiny-orignames/  splade-tiny logits with inputs input_ids / input_mask / segment_ids
 - bad-output-shape/       output `logits` float [batch, seq, 2, 3]: not [batch, seq, vocab]
 - vocab-mismatch/         output `logits` [batch, seq, 1000] while tokenizer.json has 30522 tokens
@@ -91,7 +91,7 @@ def bad_input_name(vocab: int) -> onnx.ModelProto:
 
 def main():
     src, root = Path(sys.argv[1]), Path(sys.argv[2])
-    convert(src, root / "splade-tiny-pooled", pooled=True)
+    convert(src, root / "splade-tiny-logits")
     convert(src, root / "splade-tiny-orignames", input_names="original")
     vocab = json.loads((src / "config.json").read_text())["vocab_size"]
     for name, model in (("bad-output-shape", bad_output_shape()),

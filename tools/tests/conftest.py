@@ -28,10 +28,10 @@ def src_dir() -> Path:
 @pytest.fixture(scope="session")
 def tiny_dir() -> Path:
     """splade-tiny converted to ONNX (logits output)."""
-    return _need("models/splade-tiny")
+    return _need("models/splade-tiny-logits")
 
 
 @pytest.fixture(scope="session")
 def pooled_dir() -> Path:
-    """splade-tiny with pooling inside the graph (weights output)."""
-    return _need("models/splade-tiny-pooled")
+    """The default splade-tiny: pooling inside the graph (weights output), decoder in vocabulary chunks."""
+    return _need("models/splade-tiny")

@@ -119,15 +119,16 @@ def test_logits_match_numpy(tmp_path, src_dir, batch, expected):
     assert diff <= TOL
 
 
-def test_pooled_matches_numpy_pooling(tmp_path, src_dir, batch, expected):
-    convert(src_dir, tmp_path, pooled=True)
+@pytest.mark.parametrize("vocab_chunks", [1, 7, 32])
+def test_pooled_matches_numpy_pooling(tmp_path, src_dir, batch, expected, vocab_chunks):
+    convert(src_dir, tmp_path, pooled=True, vocab_chunks=vocab_chunks)
     sess = session(tmp_path)
     assert [(o.name, o.shape) for o in sess.get_outputs()] == [("weights", ["batch", 30522])]
     ids, mask, types = batch
     weights = run(sess, ids, mask, types)
     want = np.stack([np.log1p(np.maximum(expected[r, mask[r] == 1].max(0), 0)) for r in range(len(ids))])
     diff = np.abs(weights - want).max()
-    print(f"pooled max abs diff vs numpy: {diff:.3g}")
+    print(f"pooled ({vocab_chunks} chunks) max abs diff vs numpy: {diff:.3g}")
     assert diff <= TOL
     # Padding is excluded: the shortest (most padded) row equals the same text run alone.
     n = int(mask[0].sum())

@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Write an int8 copy of a model directory: ONNX Runtime's dynamic quantization of the weight MatMuls.
+
+Weights become int8 (per output channel when --per-channel), activations are quantized on the fly per call, so
+ONNX Runtime runs the matrix products with its int8 kernels (VNNI/AMX where the CPU has them). Only MatMuls
+with a constant weight are quantized (`MatMulConstBOnly`): the attention products, the embeddings and the
+SPLADE pooling stay in float32, and so does the padding mask, which is added after the decoder MatMul.
+
+Usage: quantize.py IN_DIR OUT_DIR [--per-channel]
+"""
+
+import argparse
+import shutil
+from pathlib import Path
+
+from onnxruntime.quantization import QuantType, quantize_dynamic
+
+MODEL_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json")
+
+
+def quantize(src: Path, out: Path, per_channel: bool = False) -> Path:
+    """Quantize SRC/model.onnx into OUT/model.onnx and copy the tokenizer and config files."""
+    out.mkdir(parents=True, exist_ok=True)
+    quantize_dynamic(src / "model.onnx", out / "model.onnx", weight_type=QuantType.QInt8,
+                     op_types_to_quantize=["MatMul"], per_channel=per_channel,
+                     extra_options={"MatMulConstBOnly": True})
+    for name in MODEL_FILES:
+        if (src / name).exists():
+            shutil.copyfile(src / name, out / name)
+    return out / "model.onnx"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("src", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--per-channel", action="store_true", help="one weight scale per output channel")
+    args = ap.parse_args()
+    path = quantize(args.src, args.out, args.per_channel)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()
