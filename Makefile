@@ -28,9 +28,11 @@ build:
 		install -m 755 .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so
 	ln -sf libspladerunner.so $(RELEASE)/$(SONAME)
 
-# Regenerates include/spladerunner.h from src/ffi (tests/header.rs fails while it is stale).
+# Regenerates include/spladerunner.h from src/ffi, and the Go package's copy of it (tests/header.rs and the Go
+# tests fail while either is stale).
 header:
 	SPLADE_WRITE_HEADER=1 $(CARGO) test --release --test header
+	cp include/spladerunner.h bindings/go/spladerunner.h
 
 lint:
 	$(CARGO) fmt --check

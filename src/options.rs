@@ -8,7 +8,7 @@ use crate::error::{Error, Result, Status};
 pub(crate) const DEFAULT_MAX_LENGTH_CAP: usize = 512;
 
 /// The default bound on padded tokens per ONNX Runtime call (rows × padded length).
-pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 1024;
+pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 256;
 
 /// How an [`Expander`](crate::Expander) tokenizes, runs and prunes. `Options::default()` is what most callers
 /// want; every field can be set directly or through the `with_*` methods, which chain.

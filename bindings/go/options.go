@@ -65,7 +65,7 @@ func WithSessions(sessions int) Option {
 }
 
 // WithTokenBudget sets the most padded tokens (texts × padded length) one inference call may hold; a longer
-// single text still runs, alone. Default 1024; must be >= 1.
+// single text still runs, alone. Default 256; must be >= 1.
 func WithTokenBudget(tokens int) Option {
 	return sizeOption("token_budget", tokens, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_token_budget(o, v, e)

@@ -317,7 +317,7 @@ enum splade_status splade_options_set_sessions(struct splade_options *options,
 
 /**
  * Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
- * runs, alone. Default 1024. Must be `>= 1`.
+ * runs, alone. Default 256. Must be `>= 1`.
  */
 enum splade_status splade_options_set_token_budget(struct splade_options *options,
                                                    size_t token_budget,

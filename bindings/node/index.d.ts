@@ -22,7 +22,7 @@ export interface ExpanderOptions {
   intraOpThreads?: number;
   /** Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. */
   sessions?: number;
-  /** The most padded tokens (texts × padded length) one inference call may hold. Default 1024, `>= 1`. */
+  /** The most padded tokens (texts × padded length) one inference call may hold. Default 256, `>= 1`. */
   tokenBudget?: number;
   /**
    * The ONNX Runtime library to load. Default: `ORT_DYLIB_PATH`, then the libonnxruntime.so beside the addon.

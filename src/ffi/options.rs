@@ -122,7 +122,7 @@ pub extern "C" fn splade_options_set_sessions(
 }
 
 /// Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
-/// runs, alone. Default 1024. Must be `>= 1`.
+/// runs, alone. Default 256. Must be `>= 1`.
 #[no_mangle]
 pub extern "C" fn splade_options_set_token_budget(
     options: *mut splade_options,

@@ -165,7 +165,7 @@ def test_bert_base_random_shapes(tmp_path, src_dir):
     assert shapes["bert.embeddings.word_embeddings.weight"] == (30522, 768)
     assert shapes["bert.embeddings.position_embeddings.weight"] == (512, 768)
     assert shapes["bert.embeddings.token_type_embeddings.weight"] == (2, 768)
-    assert shapes["cls.predictions.decoder.weight.T"] == (768, 30522)
+    assert shapes["cls.predictions.decoder.weight.T.0"] == (768, 30522)  # --pooled, one vocabulary chunk
     layers = {name.split(".")[3] for name in shapes if name.startswith("bert.encoder.layer.")}
     assert layers == {str(i) for i in range(12)}
     for i in range(12):

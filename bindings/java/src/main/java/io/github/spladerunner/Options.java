@@ -151,7 +151,7 @@ public final class Options {
 
     /**
      * The most padded tokens (texts × padded length) one inference call may hold; a longer single text still
-     * runs, alone. Default 1024; must be {@code >= 1}.
+     * runs, alone. Default 256; must be {@code >= 1}.
      */
     public Builder tokenBudget(int tokenBudget) {
       this.tokenBudget = nonNegative("tokenBudget", tokenBudget);
