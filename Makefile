@@ -9,7 +9,8 @@ SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
 
-.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java
+.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java compare \
+	eval-curves
 
 demo: setup
 	$(CARGO) run --release --example expand
@@ -53,7 +54,9 @@ test-c: build
 		$(C_BUILD)/test_capi .cache/models
 	$(C_BUILD)/expand .cache/models/splade-tiny
 
+# The Python tools' tests; the evaluation agreement test runs the eval example against the reference pipeline.
 test-tools:
+	$(CARGO) build --release --example eval
 	.cache/venv/bin/pytest tools/tests -q
 
 # The Go binding: format, vet, tests under the race detector (static library), then with the shared library.
@@ -74,3 +77,21 @@ test-node: build
 test-java: build
 	cd bindings/java && mvn -B -ntp package
 	java -cp bindings/java/target/spladerunner-0.1.0.jar bindings/java/examples/Expand.java .cache/models/splade-tiny
+
+# Speed and memory against the original Python spladerunner 0.1.6, in one run (BENCHMARKS.md). Not part of
+# `make test`: it takes about 20 minutes, most of them the original on the BERT-base-shaped model.
+compare:
+	bash tools/setup.sh --bert-base
+	$(CARGO) build --release --example bench
+	.cache/venv/bin/python tools/compare.py --json .cache/compare/results.json
+
+# Retrieval quality on SciFact: the curves and tables of EVALUATION.md (about 15 minutes), then the full
+# agreement with the reference pipeline on SciFact and Cranfield.
+eval-curves:
+	bash tools/setup.sh
+	$(CARGO) build --release --example eval
+	.cache/venv/bin/python tools/eval_curves.py
+	for c in scifact cranfield; do \
+		target/release/examples/eval ../shared/data/$$c --json; \
+		.cache/venv/bin/python tools/eval_reference.py ../shared/data/$$c --json; \
+	done

@@ -14,7 +14,7 @@ use crate::options::Options;
 use crate::pool::SessionPool;
 use crate::pooling;
 use crate::runtime;
-use crate::tokenize::{TextTokenizer, Tokens};
+use crate::tokenize::{Cut, TextTokenizer, Tokens};
 use crate::vector::SparseVector;
 use crate::vocab::Vocab;
 
@@ -40,11 +40,12 @@ impl Expander {
     pub fn new(model_dir: impl AsRef<Path>, options: Options) -> Result<Self> {
         options.validate()?;
         let files = ModelFiles::locate(model_dir.as_ref())?;
-        let tokenizer = TextTokenizer::load(
-            &files.tokenizer,
-            options.max_length,
-            files.max_length_limit(),
-        )?;
+        let cut = Cut {
+            max_length: options.max_length,
+            max_windows: options.max_windows,
+            window_overlap: options.window_overlap,
+        };
+        let tokenizer = TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
         let vocab = Vocab::of(tokenizer.tokenizer());
         let environment = runtime::environment(options.ort_library_path.as_deref())?;
         let threads = options.intra_op_threads;
@@ -86,19 +87,28 @@ impl Expander {
     /// Expands many texts; the vectors come back in the order of `texts`. Texts are grouped by length into
     /// inference calls of at most [`Options::token_budget`] padded tokens, so any number of texts can be passed.
     pub fn expand_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
-        let tokens = texts
+        let windows = texts
             .iter()
             .map(|t| self.tokenizer.encode(t.as_ref()))
-            .collect::<Result<Vec<Tokens>>>()?;
-        let lengths: Vec<usize> = tokens.iter().map(Tokens::len).collect();
-        let mut vectors = vec![SparseVector::default(); texts.len()];
+            .collect::<Result<Vec<Vec<Tokens>>>>()?;
+        let counts: Vec<usize> = windows.iter().map(Vec::len).collect();
+        let rows: Vec<Tokens> = windows.into_iter().flatten().collect();
+        let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();
+        let mut row_vectors = vec![SparseVector::default(); rows.len()];
         for group in batch::plan(&lengths, self.token_budget) {
-            let results = self.run(&group, &tokens)?;
+            let results = self.run(&group, &rows)?;
             for (member, vector) in group.members.iter().zip(results) {
-                vectors[*member] = vector;
+                row_vectors[*member] = vector;
             }
         }
-        Ok(vectors)
+        let mut row_vectors = row_vectors.into_iter();
+        Ok(counts
+            .into_iter()
+            .map(|count| {
+                let parts = row_vectors.by_ref().take(count).collect();
+                SparseVector::max_of(parts).pruned(self.min_weight, self.top_k)
+            })
+            .collect())
     }
 
     /// The token string of a vocabulary id, or `None` outside the vocabulary.
@@ -121,7 +131,8 @@ impl Expander {
         self.vocab.len()
     }
 
-    /// The number of tokens a text is truncated to, special tokens included.
+    /// The number of tokens of one window of a text (the only one, unless [`Options::max_windows`] is above 1),
+    /// special tokens included.
     pub fn max_length(&self) -> usize {
         self.tokenizer.max_length()
     }
@@ -130,7 +141,8 @@ impl Expander {
         &self.vocab
     }
 
-    /// Runs one group through the model and pools each row into a vector, in the group's member order.
+    /// Runs one group of rows (text windows) through the model and pools each into an unpruned vector, in the
+    /// group's member order.
     fn run(&self, group: &Group, tokens: &[Tokens]) -> Result<Vec<SparseVector>> {
         let rows = group.members.len();
         let seq = group.seq_len;
@@ -199,7 +211,7 @@ impl Expander {
                     }
                     OutputKind::Pooled => row_data,
                 };
-                SparseVector::from_dense(weights, self.min_weight, self.top_k)
+                SparseVector::from_dense(weights)
             })
             .collect())
     }

@@ -7,6 +7,9 @@ use crate::error::{Error, Result, Status};
 /// The largest `max_length` chosen by default, whatever the model allows.
 pub(crate) const DEFAULT_MAX_LENGTH_CAP: usize = 512;
 
+/// The default number of text tokens shared by consecutive windows of a long text.
+pub(crate) const DEFAULT_WINDOW_OVERLAP: usize = 32;
+
 /// The default bound on padded tokens per ONNX Runtime call (rows × padded length).
 pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 256;
 
@@ -17,6 +20,12 @@ pub struct Options {
     /// Tokens per text, special tokens included; longer texts are truncated. `None`: the model's own limit from
     /// its config files (`model_max_length`, `max_position_embeddings`), at most 512.
     pub max_length: Option<usize>,
+    /// Long texts: up to this many windows of `max_length` tokens per text, overlapping by `window_overlap`
+    /// tokens, merged by keeping each term's largest weight. Default 1: a text is truncated to its first window.
+    pub max_windows: usize,
+    /// Text tokens shared by consecutive windows (used when `max_windows > 1`). Default 32; must be smaller than
+    /// a window's text tokens.
+    pub window_overlap: usize,
     /// Keep only the `top_k` highest-weighted terms of each vector. `None`: keep all.
     pub top_k: Option<usize>,
     /// Keep only terms with weight `>= min_weight`. Terms of weight 0 are never kept.
@@ -38,6 +47,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             max_length: None,
+            max_windows: 1,
+            window_overlap: DEFAULT_WINDOW_OVERLAP,
             top_k: None,
             min_weight: 0.0,
             intra_op_threads: None,
@@ -52,6 +63,18 @@ impl Options {
     /// Sets [`Options::max_length`].
     pub fn with_max_length(mut self, max_length: usize) -> Self {
         self.max_length = Some(max_length);
+        self
+    }
+
+    /// Sets [`Options::max_windows`].
+    pub fn with_max_windows(mut self, max_windows: usize) -> Self {
+        self.max_windows = max_windows;
+        self
+    }
+
+    /// Sets [`Options::window_overlap`].
+    pub fn with_window_overlap(mut self, window_overlap: usize) -> Self {
+        self.window_overlap = window_overlap;
         self
     }
 
@@ -96,6 +119,9 @@ impl Options {
         let invalid = |what: String| Err(Error::new(Status::InvalidArgument, what));
         if self.max_length == Some(0) {
             return invalid("option max_length must be at least 1, got 0".into());
+        }
+        if self.max_windows == 0 {
+            return invalid("option max_windows must be at least 1, got 0".into());
         }
         if self.top_k == Some(0) {
             return invalid(

@@ -163,6 +163,14 @@ fn options_out_of_range_are_invalid_arguments() {
             Options::default().with_intra_op_threads(0),
             "intra_op_threads",
         ),
+        (Options::default().with_max_windows(0), "max_windows"),
+        (
+            Options::default()
+                .with_max_length(64)
+                .with_max_windows(2)
+                .with_window_overlap(62),
+            "window_overlap",
+        ),
     ];
     for (options, word) in cases {
         fails(&tiny, options, Status::InvalidArgument, &[word]);

@@ -34,10 +34,13 @@ fn compare(label: &str, vectors: &[SparseVector], reference: &[common::Reference
 }
 
 fn parity(model: &str, options: Options, max_length: usize) {
+    parity_with(model, options, max_length, &common::reference(max_length));
+}
+
+fn parity_with(model: &str, options: Options, max_length: usize, reference: &[common::Reference]) {
     let texts = common::parity_texts();
-    let reference = common::reference(max_length);
     assert!(texts.len() >= 100);
-    for (text, r) in texts.iter().zip(&reference) {
+    for (text, r) in texts.iter().zip(reference) {
         assert_eq!(
             text, &r.text,
             "the reference was made from other texts: rerun tools/setup.sh"
@@ -49,13 +52,13 @@ fn parity(model: &str, options: Options, max_length: usize) {
     compare(
         &format!("{model} max_length {max_length}, one batch"),
         &batch,
-        &reference,
+        reference,
     );
     let single: Vec<SparseVector> = texts.iter().map(|t| expander.expand(t).unwrap()).collect();
     compare(
         &format!("{model} max_length {max_length}, one text per call"),
         &single,
-        &reference,
+        reference,
     );
 }
 
@@ -74,6 +77,18 @@ fn default_model_truncated_to_128_tokens_matches_the_reference() {
 fn long_texts_tokenized_by_prefix_match_the_reference() {
     // At 32 tokens, texts over 2 KiB take the growing-prefix path; the reference tokenizes them whole.
     parity("splade-tiny", Options::default().with_max_length(32), 32);
+}
+
+#[test]
+fn long_texts_cut_into_overlapping_windows_match_the_reference() {
+    // Up to 4 windows of 128 tokens, 32 shared: the reference runs each window alone and takes the max.
+    let options = Options::default()
+        .with_max_length(128)
+        .with_max_windows(4)
+        .with_window_overlap(32);
+    let reference = common::reference_windows(128, 4, 32);
+    parity_with("splade-tiny", options.clone(), 128, &reference);
+    parity_with("splade-tiny-logits", options, 128, &reference);
 }
 
 #[test]

@@ -5,7 +5,8 @@ It shares no code with the Rust library and does everything the plainest way: on
 no padding, truncation by hand, pooling in numpy. The Rust parity tests compare against its output.
 
 Usage:
-  reference.py --model DIR --texts FILE.json --max-length N --out FILE.jsonl
+  reference.py --model DIR --texts FILE.json --max-length N [--max-windows N --window-overlap K]
+               --out FILE.jsonl
 
 DIR holds model.onnx and tokenizer.json. FILE.json is a JSON array of strings. Each output line is
 {"text", "max_length", "indices" (ascending), "weights" (float32 values as Python floats)}.
@@ -37,15 +38,22 @@ def load(model_dir) -> tuple:
     return session, tokenizer
 
 
-def encode(tokenizer: Tokenizer, text: str, max_length: int) -> list:
-    """Token ids with [CLS]/[SEP]; longer than max_length keeps [CLS] + the first max_length-2
-    content tokens + [SEP]."""
+def encode(tokenizer: Tokenizer, text: str, max_length: int, max_windows: int = 1,
+           window_overlap: int = 0) -> list:
+    """Token id windows with [CLS]/[SEP]: the first keeps [CLS] + the first max_length-2 content
+    tokens + [SEP]; with max_windows > 1, further windows start max_length-2-window_overlap content
+    tokens apart, until the text or the windows run out."""
     if tokenizer.truncation is not None or tokenizer.padding is not None:
         raise ValueError("tokenizer must have truncation and padding off (use load())")
     ids = tokenizer.encode(text).ids
-    if len(ids) > max_length:
-        ids = ids[: max_length - 1] + [ids[-1]]
-    return ids
+    cls, content, sep = ids[:1], ids[1:-1], ids[-1:]
+    room = max_length - 2
+    windows = []
+    for start in range(0, max(len(content), 1), max(room - window_overlap, 1)):
+        windows.append(cls + content[start:start + room] + sep)
+        if start + room >= len(content) or len(windows) == max_windows:
+            break
+    return windows
 
 
 def input_names(session) -> dict:
@@ -58,18 +66,23 @@ def input_names(session) -> dict:
     return found
 
 
-def expand(session, tokenizer: Tokenizer, text: str, max_length: int) -> tuple:
-    """SPLADE vector of one text: (indices int64 ascending, weights float32 > 0)."""
-    ids = np.array([encode(tokenizer, text, max_length)], dtype=np.int64)
+def expand(session, tokenizer: Tokenizer, text: str, max_length: int, max_windows: int = 1,
+           window_overlap: int = 0) -> tuple:
+    """SPLADE vector of one text: (indices int64 ascending, weights float32 > 0). Each window runs
+    alone; a text's weight is the max over every position of every window."""
     names = input_names(session)
-    feeds = {names["ids"]: ids, names["mask"]: np.ones_like(ids)}
-    if names["types"] is not None:
-        feeds[names["types"]] = np.zeros_like(ids)
-    out = session.run(None, feeds)[0]
-    if out.ndim == 2:  # already pooled in the graph: [1, vocab]
-        w = out[0].astype(np.float32)
-    else:  # logits [1, seq, vocab]
-        w = np.log1p(np.maximum(out[0], 0)).max(axis=0)  # float32 throughout
+    pooled = []
+    for window in encode(tokenizer, text, max_length, max_windows, window_overlap):
+        ids = np.array([window], dtype=np.int64)
+        feeds = {names["ids"]: ids, names["mask"]: np.ones_like(ids)}
+        if names["types"] is not None:
+            feeds[names["types"]] = np.zeros_like(ids)
+        out = session.run(None, feeds)[0]
+        if out.ndim == 2:  # already pooled in the graph: [1, vocab]
+            pooled.append(out[0].astype(np.float32))
+        else:  # logits [1, seq, vocab]
+            pooled.append(np.log1p(np.maximum(out[0], 0)).max(axis=0))  # float32 throughout
+    w = np.max(pooled, axis=0)
     indices = np.nonzero(w > 0)[0]
     return indices, w[indices]
 
@@ -79,6 +92,8 @@ def main():
     ap.add_argument("--model", type=Path, required=True)
     ap.add_argument("--texts", type=Path, required=True)
     ap.add_argument("--max-length", type=int, required=True)
+    ap.add_argument("--max-windows", type=int, default=1)
+    ap.add_argument("--window-overlap", type=int, default=0)
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
     if args.max_length < 2:
@@ -88,9 +103,11 @@ def main():
     tmp = args.out.with_name(args.out.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for text in texts:
-            indices, weights = expand(session, tokenizer, text, args.max_length)
-            f.write(json.dumps({"text": text, "max_length": args.max_length,
-                                "indices": indices.tolist(), "weights": weights.tolist()}) + "\n")
+            indices, weights = expand(session, tokenizer, text, args.max_length, args.max_windows,
+                                      args.window_overlap)
+            f.write(json.dumps({"text": text, "max_length": args.max_length, "max_windows": args.max_windows,
+                                "window_overlap": args.window_overlap, "indices": indices.tolist(),
+                                "weights": weights.tolist()}) + "\n")
     tmp.replace(args.out)
     print(f"wrote {args.out} ({len(texts)} texts, max_length {args.max_length})")
 

@@ -164,16 +164,21 @@ if [[ ! -f $TEXTS ]]; then
 else
     ref_key=$(key "$TEXTS" "$MODELS/splade-tiny-logits/model.onnx" "$MODELS/splade-tiny-logits/tokenizer.json" \
         tools/reference.py tools/requirements.txt)
-    if up_to_date reference "$ref_key" "$REF/splade-tiny.max512.jsonl" "$REF/splade-tiny.max128.jsonl" \
-        "$REF/splade-tiny.max32.jsonl"; then
+    # max_length:max_windows:window_overlap, and the file each writes.
+    configs=(512:1:0 128:1:0 32:1:0 128:4:32)
+    name() { IFS=: read -r n w o <<<"$1"; ((w == 1)) && echo "splade-tiny.max$n.jsonl" ||
+        echo "splade-tiny.max$n.windows$w.overlap$o.jsonl"; }
+    outputs=(); for c in "${configs[@]}"; do outputs+=("$REF/$(name "$c")"); done
+    if up_to_date reference "$ref_key" "${outputs[@]}"; then
         say "reference vectors: up to date"
     else
         say "reference vectors: computing for $TEXTS"
         begin reference
         mkdir -p "$REF"
-        for n in 512 128 32; do
+        for c in "${configs[@]}"; do
+            IFS=: read -r n w o <<<"$c"
             "$PY" tools/reference.py --model "$MODELS/splade-tiny-logits" --texts "$TEXTS" --max-length "$n" \
-                --out "$REF/splade-tiny.max$n.jsonl" >/dev/null
+                --max-windows "$w" --window-overlap "$o" --out "$REF/$(name "$c")" >/dev/null
         done
         finish reference "$ref_key"
     fi

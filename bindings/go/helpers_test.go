@@ -42,7 +42,13 @@ func parityTexts(t testing.TB) []string {
 
 func referenceVectors(t testing.TB, maxLength int) []reference {
 	t.Helper()
-	path := filepath.Join(repoRoot, ".cache", "reference", "splade-tiny.max"+strconv.Itoa(maxLength)+".jsonl")
+	return referenceFile(t, "splade-tiny.max"+strconv.Itoa(maxLength)+".jsonl")
+}
+
+// referenceFile reads one file of reference vectors from .cache/reference.
+func referenceFile(t testing.TB, name string) []reference {
+	t.Helper()
+	path := filepath.Join(repoRoot, ".cache", "reference", name)
 	file, err := os.Open(path)
 	if err != nil {
 		t.Fatalf("%v (run `bash tools/setup.sh` at the repository root)", err)

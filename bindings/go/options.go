@@ -29,6 +29,22 @@ func WithMaxLength(tokens int) Option {
 	})
 }
 
+// WithMaxWindows lets a long text be cut into up to n windows of max_length tokens, whose vectors are merged by
+// keeping each term's largest weight. Default 1: a text is truncated to its first window. Must be >= 1.
+func WithMaxWindows(n int) Option {
+	return sizeOption("max_windows", n, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_max_windows(o, v, e)
+	})
+}
+
+// WithWindowOverlap sets how many text tokens consecutive windows share (used when max windows > 1). Default 32;
+// New fails with ErrInvalidArgument unless it is smaller than a window's text tokens.
+func WithWindowOverlap(tokens int) Option {
+	return sizeOption("window_overlap", tokens, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_window_overlap(o, v, e)
+	})
+}
+
 // WithTopK keeps only the k highest-weighted terms of each vector; 0 (the default) keeps all.
 func WithTopK(k int) Option {
 	return sizeOption("top_k", k, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {

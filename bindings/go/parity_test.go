@@ -39,8 +39,11 @@ func compare(t *testing.T, label string, got []spladerunner.SparseVector, refs [
 }
 
 func parity(t *testing.T, maxLength int, opts ...spladerunner.Option) {
+	parityWith(t, maxLength, referenceVectors(t, maxLength), opts...)
+}
+
+func parityWith(t *testing.T, maxLength int, refs []reference, opts ...spladerunner.Option) {
 	texts := parityTexts(t)
-	refs := referenceVectors(t, maxLength)
 	if len(texts) < 100 || len(texts) != len(refs) {
 		t.Fatalf("%d texts, %d reference vectors", len(texts), len(refs))
 	}
@@ -73,6 +76,13 @@ func TestParityAtTheDefaultMaxLength512(t *testing.T) {
 
 func TestParityAtMaxLength128(t *testing.T) {
 	parity(t, 128, spladerunner.WithMaxLength(128))
+}
+
+// Long texts cut into up to 4 overlapping windows of 128 tokens, against the reference's windows.
+func TestParityWithWindows(t *testing.T) {
+	refs := referenceFile(t, "splade-tiny.max128.windows4.overlap32.jsonl")
+	parityWith(t, 128, refs, spladerunner.WithMaxLength(128), spladerunner.WithMaxWindows(4),
+		spladerunner.WithWindowOverlap(32))
 }
 
 // 32 goroutines share one Expander, each expanding its own window of 40 parity texts (the windows overlap and

@@ -260,8 +260,8 @@ enum splade_status splade_expander_token(const struct splade_expander *expander,
 size_t splade_expander_vocab_size(const struct splade_expander *expander);
 
 /**
- * Returns the number of tokens a text is truncated to (special tokens included), or 0 when `expander` is NULL.
- * Thread-safe.
+ * Returns the number of tokens of a text's window (special tokens included): a text is truncated to it, or cut
+ * into up to `max_windows` windows of it. 0 when `expander` is NULL. Thread-safe.
  */
 size_t splade_expander_max_length(const struct splade_expander *expander);
 
@@ -283,6 +283,22 @@ void splade_options_free(struct splade_options *options);
 enum splade_status splade_options_set_max_length(struct splade_options *options,
                                                  size_t max_length,
                                                  struct splade_error **error_out);
+
+/**
+ * Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
+ * each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`.
+ */
+enum splade_status splade_options_set_max_windows(struct splade_options *options,
+                                                  size_t max_windows,
+                                                  struct splade_error **error_out);
+
+/**
+ * Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
+ * `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
+ */
+enum splade_status splade_options_set_window_overlap(struct splade_options *options,
+                                                     size_t window_overlap,
+                                                     struct splade_error **error_out);
 
 /**
  * Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default).

@@ -14,6 +14,13 @@ export interface SparseVector {
 export interface ExpanderOptions {
   /** Tokens per text, special tokens included; longer texts are truncated. 0 or absent: the model's limit, at most 512. */
   maxLength?: number;
+  /**
+   * Cut a long text into up to this many windows of `maxLength` tokens, merged by each term's largest weight.
+   * Default 1 (a text is truncated to its first window), `>= 1`.
+   */
+  maxWindows?: number;
+  /** Text tokens consecutive windows share (when `maxWindows > 1`). Default 32; smaller than a window's text. */
+  windowOverlap?: number;
   /** Keep only the `topK` heaviest terms of each vector. 0 or absent: keep all. */
   topK?: number;
   /** Keep only terms with weight `>= minWeight`. Default 0 (every positive weight). Finite and `>= 0`. */

@@ -169,8 +169,8 @@ pub extern "C" fn splade_expander_vocab_size(expander: *const splade_expander) -
     })
 }
 
-/// Returns the number of tokens a text is truncated to (special tokens included), or 0 when `expander` is NULL.
-/// Thread-safe.
+/// Returns the number of tokens of a text's window (special tokens included): a text is truncated to it, or cut
+/// into up to `max_windows` windows of it. 0 when `expander` is NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_expander_max_length(expander: *const splade_expander) -> usize {
     // SAFETY: `expander` is NULL or live.

@@ -66,6 +66,34 @@ pub extern "C" fn splade_options_set_max_length(
     })
 }
 
+/// Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
+/// each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`.
+#[no_mangle]
+pub extern "C" fn splade_options_set_max_windows(
+    options: *mut splade_options,
+    max_windows: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.max_windows = max_windows;
+        Ok(())
+    })
+}
+
+/// Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
+/// `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
+#[no_mangle]
+pub extern "C" fn splade_options_set_window_overlap(
+    options: *mut splade_options,
+    window_overlap: usize,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.window_overlap = window_overlap;
+        Ok(())
+    })
+}
+
 /// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default).
 #[no_mangle]
 pub extern "C" fn splade_options_set_top_k(

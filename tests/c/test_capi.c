@@ -85,6 +85,8 @@ static void test_options(void) {
   CHECK(options != NULL);
   CHECK(splade_options_set_max_length(options, 128, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_max_length(options, 0, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_windows(options, 4, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_window_overlap(options, 16, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_top_k(options, 10, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_top_k(options, 0, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_min_weight(options, 0.25f, NULL) == SPLADE_STATUS_OK);
@@ -96,12 +98,15 @@ static void test_options(void) {
   EXPECT_ERROR(splade_options_set_min_weight(options, -1.0f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
   EXPECT_ERROR(splade_options_set_min_weight(options, NAN, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
   EXPECT_ERROR(splade_options_set_sessions(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "sessions");
+  EXPECT_ERROR(splade_options_set_max_windows(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_windows");
   EXPECT_ERROR(splade_options_set_token_budget(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "token_budget");
   /* Without an error object the status still comes back. */
   CHECK(splade_options_set_sessions(options, 0, NULL) == SPLADE_STATUS_INVALID_ARGUMENT);
 
   EXPECT_ERROR(splade_options_set_max_length(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_top_k(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_max_windows(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_window_overlap(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_min_weight(NULL, 1.0f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_intra_op_threads(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_sessions(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
@@ -142,6 +147,12 @@ static void test_bad_models(void) {
   CHECK(splade_options_set_max_length(options, 100000, NULL) == SPLADE_STATUS_OK);
   EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err), SPLADE_STATUS_INVALID_ARGUMENT,
                "max_length");
+  CHECK(splade_options_set_max_length(options, 64, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_windows(options, 2, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_window_overlap(options, 62, NULL) == SPLADE_STATUS_OK);
+  EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err), SPLADE_STATUS_INVALID_ARGUMENT,
+               "window_overlap");
+  CHECK(splade_options_set_max_windows(options, 1, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_max_length(options, 0, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_ort_library_path(options, "/lib/x86_64-linux-gnu/libm.so.6", NULL) == SPLADE_STATUS_OK);
   EXPECT_ERROR(splade_expander_new(model("splade-tiny"), options, &expander, &err),

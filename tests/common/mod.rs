@@ -33,31 +33,42 @@ pub struct Reference {
     pub weights: Vec<f32>,
 }
 
-/// The reference vectors of the parity texts at `max_length`.
+/// The reference vectors of the parity texts truncated to `max_length`.
 pub fn reference(max_length: usize) -> Vec<Reference> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!(
-        ".cache/reference/splade-tiny.max{max_length}.jsonl"
-    ));
+    reference_file(&format!("splade-tiny.max{max_length}.jsonl"), max_length)
+}
+
+/// The reference vectors of the parity texts cut into up to `windows` windows of `max_length` tokens that
+/// overlap by `overlap` tokens.
+pub fn reference_windows(max_length: usize, windows: usize, overlap: usize) -> Vec<Reference> {
+    let name = format!("splade-tiny.max{max_length}.windows{windows}.overlap{overlap}.jsonl");
+    reference_file(&name, max_length)
+}
+
+fn reference_file(name: &str, max_length: usize) -> Vec<Reference> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(".cache/reference")
+        .join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is missing: run `bash tools/setup.sh`", path.display()));
     text.lines()
         .map(|line| {
             let v: Value = serde_json::from_str(line).unwrap();
             assert_eq!(v["max_length"].as_u64(), Some(max_length as u64));
+            let numbers = |key: &str| {
+                v[key]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_f64().unwrap())
+                    .collect()
+            };
+            let indices: Vec<f64> = numbers("indices");
+            let weights: Vec<f64> = numbers("weights");
             Reference {
                 text: v["text"].as_str().unwrap().to_string(),
-                indices: v["indices"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_u64().unwrap() as u32)
-                    .collect(),
-                weights: v["weights"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|x| x.as_f64().unwrap() as f32)
-                    .collect(),
+                indices: indices.into_iter().map(|x| x as u32).collect(),
+                weights: weights.into_iter().map(|x| x as f32).collect(),
             }
         })
         .collect()

@@ -21,12 +21,25 @@ def tiny(tiny_dir):
 def test_truncation_keeps_cls_and_sep(tiny):
     _, tok = tiny
     full = tok.encode(TEXT).ids
-    ids = reference.encode(tok, TEXT, 16)
+    [ids] = reference.encode(tok, TEXT, 16)
     assert len(full) > 16 and len(ids) == 16
     assert ids[0] == tok.token_to_id("[CLS]") and ids[-1] == tok.token_to_id("[SEP]")
     assert ids[:15] == full[:15]
-    assert reference.encode(tok, TEXT, 512) == full
-    assert reference.encode(tok, "", 2) == [tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")]
+    assert reference.encode(tok, TEXT, 512) == [full]
+    assert reference.encode(tok, "", 2) == [[tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")]]
+
+
+def test_windows_overlap_and_cover_the_text(tiny):
+    _, tok = tiny
+    content = tok.encode(TEXT).ids[1:-1]
+    windows = reference.encode(tok, TEXT, 10, max_windows=100, window_overlap=3)
+    assert all(w[0] == tok.token_to_id("[CLS]") and w[-1] == tok.token_to_id("[SEP]") for w in windows)
+    assert all(len(w) == 10 for w in windows[:-1])
+    # Windows start 8 - 3 = 5 content tokens apart, and together hold every content token.
+    for i, w in enumerate(windows):
+        assert w[1:-1] == content[5 * i: 5 * i + 8]
+    assert windows[-1][-2] == content[-1]
+    assert len(reference.encode(tok, TEXT, 10, max_windows=2, window_overlap=3)) == 2
 
 
 def test_rejects_tokenizer_that_truncates(tiny):

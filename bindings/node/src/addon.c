@@ -348,6 +348,8 @@ typedef struct option {
 
 static const option OPTIONS[] = {
     {"maxLength", splade_options_set_max_length},
+    {"maxWindows", splade_options_set_max_windows},
+    {"windowOverlap", splade_options_set_window_overlap},
     {"topK", splade_options_set_top_k},
     {"minWeight", NULL},
     {"intraOpThreads", splade_options_set_intra_op_threads},
@@ -356,7 +358,8 @@ static const option OPTIONS[] = {
     {"ortLibraryPath", NULL},
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
-#define OPTION_LIST "maxLength, topK, minWeight, intraOpThreads, sessions, tokenBudget, ortLibraryPath"
+#define OPTION_LIST \
+  "maxLength, maxWindows, windowOverlap, topK, minWeight, intraOpThreads, sessions, tokenBudget, ortLibraryPath"
 
 /* Throws a TypeError for an own enumerable key of `object` that names no option (a misspelt option would
  * otherwise be ignored without a word). */

@@ -17,10 +17,15 @@ for (const sessions of [1, 2]) {
     const serial = TEXTS.map((text) => plain(expander.expandSync(text)));
     const concurrent = await Promise.all(TEXTS.map((text) => expander.expand(text)));
     assert.deepEqual(concurrent.map(plain), serial);
-    // And batches racing single calls.
+    // And batches racing single calls. Single calls repeat the serial results exactly; a batch pads texts into
+    // other shapes, where ONNX Runtime's threads may split the work differently and round the last bit of a
+    // weight otherwise, so the batch gets the parity tolerance: the same ids, weights within 1e-5.
     const [batch, ...singles] = await Promise.all([expander.expandBatch(TEXTS), ...TEXTS.map((x) => expander.expand(x))]);
-    assert.deepEqual(batch.map(plain), serial);
     assert.deepEqual(singles.map(plain), serial);
+    batch.map(plain).forEach((vector, i) => {
+      assert.deepEqual(vector.indices, serial[i].indices, `text ${i}: ids`);
+      vector.weights.forEach((w, j) => assert.ok(Math.abs(w - serial[i].weights[j]) <= 1e-5, `text ${i}: weight ${j}`));
+    });
   });
 }
 

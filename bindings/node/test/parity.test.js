@@ -55,3 +55,15 @@ for (const maxLength of [512, 128]) {
     });
   });
 }
+
+test('parity with long texts cut into overlapping windows', async () => {
+  const { texts, vectors } = reference(128, 'splade-tiny.max128.windows4.overlap32.jsonl');
+  const expander = new Expander(model, { maxLength: 128, maxWindows: 4, windowOverlap: 32 });
+  try {
+    const results = await expander.expandBatch(texts);
+    results.forEach((vector, i) => assertMatches(vector, vectors[i], `text ${i}`));
+    texts.forEach((text, i) => assertMatches(expander.expandSync(text), vectors[i], `text ${i}`));
+  } finally {
+    expander.close();
+  }
+});

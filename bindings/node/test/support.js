@@ -7,10 +7,10 @@ const root = path.resolve(__dirname, '..', '..', '..');
 const models = path.join(root, '.cache', 'models');
 const model = path.join(models, 'splade-tiny');
 
-/** The 130 parity texts and the core's reference vectors for them at `maxLength`. */
-function reference(maxLength) {
+/** The 130 parity texts and the core's reference vectors for them at `maxLength` (from `file`, if given). */
+function reference(maxLength, file = `splade-tiny.max${maxLength}.jsonl`) {
   const texts = JSON.parse(fs.readFileSync(path.join(root, 'tests', 'data', 'parity_texts.json'), 'utf8'));
-  const file = path.join(root, '.cache', 'reference', `splade-tiny.max${maxLength}.jsonl`);
+  file = path.join(root, '.cache', 'reference', file);
   const lines = fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.length > 0);
   const vectors = lines.map((line) => JSON.parse(line));
   return { texts, vectors };

@@ -155,6 +155,8 @@ JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsFree(JNIEnv *en
   }
 
 SIZE_SETTER(optionsSetMaxLength, splade_options_set_max_length)
+SIZE_SETTER(optionsSetMaxWindows, splade_options_set_max_windows)
+SIZE_SETTER(optionsSetWindowOverlap, splade_options_set_window_overlap)
 SIZE_SETTER(optionsSetTopK, splade_options_set_top_k)
 SIZE_SETTER(optionsSetIntraOpThreads, splade_options_set_intra_op_threads)
 SIZE_SETTER(optionsSetSessions, splade_options_set_sessions)

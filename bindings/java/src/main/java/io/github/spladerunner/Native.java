@@ -31,6 +31,10 @@ final class Native {
 
   static native void optionsSetMaxLength(long options, long maxLength);
 
+  static native void optionsSetMaxWindows(long options, long maxWindows);
+
+  static native void optionsSetWindowOverlap(long options, long windowOverlap);
+
   static native void optionsSetTopK(long options, long topK);
 
   static native void optionsSetMinWeight(long options, float minWeight);

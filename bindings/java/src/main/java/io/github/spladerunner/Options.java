@@ -17,6 +17,8 @@ public final class Options {
   private static final Options DEFAULTS = builder().build();
 
   private final Integer maxLength;
+  private final Integer maxWindows;
+  private final Integer windowOverlap;
   private final Integer topK;
   private final Float minWeight;
   private final Integer intraOpThreads;
@@ -26,6 +28,8 @@ public final class Options {
 
   private Options(Builder b) {
     maxLength = b.maxLength;
+    maxWindows = b.maxWindows;
+    windowOverlap = b.windowOverlap;
     topK = b.topK;
     minWeight = b.minWeight;
     intraOpThreads = b.intraOpThreads;
@@ -50,6 +54,12 @@ public final class Options {
     try {
       if (maxLength != null) {
         Native.optionsSetMaxLength(options, maxLength);
+      }
+      if (maxWindows != null) {
+        Native.optionsSetMaxWindows(options, maxWindows);
+      }
+      if (windowOverlap != null) {
+        Native.optionsSetWindowOverlap(options, windowOverlap);
       }
       if (topK != null) {
         Native.optionsSetTopK(options, topK);
@@ -80,6 +90,8 @@ public final class Options {
   public String toString() {
     StringBuilder s = new StringBuilder("Options{");
     append(s, "maxLength", maxLength);
+    append(s, "maxWindows", maxWindows);
+    append(s, "windowOverlap", windowOverlap);
     append(s, "topK", topK);
     append(s, "minWeight", minWeight);
     append(s, "intraOpThreads", intraOpThreads);
@@ -101,6 +113,8 @@ public final class Options {
   /** Builds {@link Options}; each setter documents the C setter it maps to. Not thread-safe. */
   public static final class Builder {
     private Integer maxLength;
+    private Integer maxWindows;
+    private Integer windowOverlap;
     private Integer topK;
     private Float minWeight;
     private Integer intraOpThreads;
@@ -116,6 +130,25 @@ public final class Options {
      */
     public Builder maxLength(int maxLength) {
       this.maxLength = nonNegative("maxLength", maxLength);
+      return this;
+    }
+
+    /**
+     * Lets a long text be cut into up to {@code maxWindows} windows of {@code maxLength} tokens, whose vectors are
+     * merged by keeping each term's largest weight. Default 1: a text is truncated to its first window; must be
+     * {@code >= 1}. ({@code splade_options_set_max_windows})
+     */
+    public Builder maxWindows(int maxWindows) {
+      this.maxWindows = nonNegative("maxWindows", maxWindows);
+      return this;
+    }
+
+    /**
+     * Text tokens shared by consecutive windows (used when {@code maxWindows > 1}). Default 32; must be smaller than
+     * a window's text tokens, checked when the expander opens. ({@code splade_options_set_window_overlap})
+     */
+    public Builder windowOverlap(int windowOverlap) {
+      this.windowOverlap = nonNegative("windowOverlap", windowOverlap);
       return this;
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -37,6 +38,17 @@ class ParityTest {
         single.add(expander.expand(text));
       }
       compare("expand", single, reference);
+    }
+  }
+
+  @Test
+  void longTextsCutIntoOverlappingWindowsMatchTheReference() {
+    List<String> texts = TestData.parityTexts();
+    List<TestData.Reference> reference =
+        TestData.reference(128, "splade-tiny.max128.windows4.overlap32.jsonl");
+    Options options = Options.builder().maxLength(128).maxWindows(4).windowOverlap(32).build();
+    try (Expander expander = Expander.open(TestData.model("splade-tiny"), options)) {
+      compare("expandBatch, windows", expander.expandBatch(texts), reference);
     }
   }
 

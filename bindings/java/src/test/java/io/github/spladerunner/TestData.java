@@ -53,7 +53,12 @@ final class TestData {
 
   /** The reference vectors of the parity texts at {@code maxLength} (512, 128 or 32). */
   static List<Reference> reference(int maxLength) {
-    Path path = ROOT.resolve(".cache/reference/splade-tiny.max" + maxLength + ".jsonl");
+    return reference(maxLength, "splade-tiny.max" + maxLength + ".jsonl");
+  }
+
+  /** The reference vectors in {@code .cache/reference/name}, made at {@code maxLength}. */
+  static List<Reference> reference(int maxLength, String name) {
+    Path path = ROOT.resolve(".cache/reference/" + name);
     assertTrue(Files.isRegularFile(path), path + " is missing: run `bash tools/setup.sh` in " + ROOT);
     Gson gson = new Gson();
     List<Reference> references = new ArrayList<>();
