@@ -6,7 +6,7 @@ Every point is a run of `examples/eval` (the library itself); the vectors of one
 as the library's `top_k` option would prune them. Writes the PNGs and a JSON of every result, and prints the
 tables that EVALUATION.md quotes.
 
-Usage: eval_curves.py [COLLECTION_DIR] [--out-dir DIR] [--results FILE.json]
+Usage: eval_curves.py [COLLECTION_DIR] [--out-dir DIR] [--results FILE.json] [--plot-only]
   (after `cargo build --release --example eval`; `make eval-curves` does both)
 """
 
@@ -53,22 +53,26 @@ def main():
     ap.add_argument("collection", type=Path, nargs="?", default=ROOT.parent / "shared" / "data" / "scifact")
     ap.add_argument("--out-dir", type=Path, default=ROOT)
     ap.add_argument("--results", type=Path, default=ROOT / ".cache" / "eval-curves.json")
+    ap.add_argument("--plot-only", action="store_true", help="redraw from --results without running anything")
     args = ap.parse_args()
-    if not EVAL.exists():
-        sys.exit(f"{EVAL} is missing: run `cargo build --release --example eval`")
     name = args.collection.name
-
-    fp32 = sweep(args.collection, "splade-tiny")
-    int8 = sweep(args.collection, "splade-tiny-int8")
-    lengths = [row for n in MAX_LENGTHS if n != 512
-               for row in run(args.collection, "splade-tiny", "--max-length", n)]
-    lengths += pick(fp32, doc_top_k=0, query_top_k=0)
-    windows = [row for n, w, o in WINDOWS
-               for row in run(args.collection, "splade-tiny", "--max-length", n, "--max-windows", w,
-                              "--window-overlap", o)]
-    args.results.parent.mkdir(parents=True, exist_ok=True)
-    args.results.write_text(json.dumps({"fp32": fp32, "int8": int8, "max_length": lengths, "windows": windows},
-                                       indent=1) + "\n")
+    if args.plot_only:
+        saved = json.loads(args.results.read_text())
+        fp32, int8, lengths, windows = (saved[k] for k in ("fp32", "int8", "max_length", "windows"))
+    else:
+        if not EVAL.exists():
+            sys.exit(f"{EVAL} is missing: run `cargo build --release --example eval`")
+        fp32 = sweep(args.collection, "splade-tiny")
+        int8 = sweep(args.collection, "splade-tiny-int8")
+        lengths = [row for n in MAX_LENGTHS if n != 512
+                   for row in run(args.collection, "splade-tiny", "--max-length", n)]
+        lengths += pick(fp32, doc_top_k=0, query_top_k=0)
+        windows = [row for n, w, o in WINDOWS
+                   for row in run(args.collection, "splade-tiny", "--max-length", n, "--max-windows", w,
+                                  "--window-overlap", o)]
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        args.results.write_text(json.dumps({"fp32": fp32, "int8": int8, "max_length": lengths,
+                                            "windows": windows}, indent=1) + "\n")
 
     # 1. Terms kept per document, and per query.
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
@@ -92,12 +96,13 @@ def main():
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     lengths.sort(key=lambda r: r["max_length"])
     ax.plot([r["max_length"] for r in lengths], [r["ndcg_at_10"] for r in lengths], "o-", label="truncation")
-    for r in windows:
-        ax.plot(r["max_length"], r["ndcg_at_10"], "^", markersize=9,
+    for r, marker in zip(windows, "^vs"):
+        ax.plot(r["max_length"], r["ndcg_at_10"], marker, markersize=9, alpha=0.8,
                 label=f"{r['max_windows']} windows of {r['max_length']}, overlap {r['window_overlap']}")
-    ax.set(xscale="log", xlabel="max_length (tokens per window)", ylabel="nDCG@10",
-           title=f"{name}: tokens per document")
+    ax.set_xscale("log", base=2)
+    ax.minorticks_off()
     ax.set_xticks(MAX_LENGTHS, labels=map(str, MAX_LENGTHS))
+    ax.set(xlabel="max_length (tokens per window)", ylabel="nDCG@10", title=f"{name}: tokens per document")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
