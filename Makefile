@@ -8,14 +8,16 @@ RELEASE := target/release
 SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
+PREFIX  ?= /usr/local
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java compare \
-	eval-curves
+	eval-curves install test-install
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: setup lint test-rust test-c test-tools test-go test-java test-node
+test: setup lint test-rust test-c test-install test-tools test-go test-java test-node
 
 setup:
 	bash tools/setup.sh
@@ -95,3 +97,30 @@ eval-curves:
 		target/release/examples/eval ../shared/data/$$c --json; \
 		.cache/venv/bin/python tools/eval_reference.py ../shared/data/$$c --json; \
 	done
+
+# Installs the library (with its SONAME link and ONNX Runtime beside it), the header, spladerunner.pc, the
+# command-line tool and the default model under PREFIX (default /usr/local), so that a C program builds with
+# `cc prog.c $$(pkg-config --cflags --libs spladerunner)`.
+install: setup build
+	$(CARGO) build --release --bin spladerunner
+	$(eval DEST := $(abspath $(PREFIX)))
+	install -d $(DEST)/lib/pkgconfig $(DEST)/include $(DEST)/bin $(DEST)/share/spladerunner/models/splade-tiny
+	install -m 755 $(RELEASE)/libspladerunner.so $(DEST)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DEST)/lib/libspladerunner.so
+	install -m 755 .cache/onnxruntime/libonnxruntime.so $(DEST)/lib/libonnxruntime.so
+	install -m 644 include/spladerunner.h $(DEST)/include/spladerunner.h
+	sed -e 's|@PREFIX@|$(DEST)|' -e 's|@VERSION@|$(VERSION)|' spladerunner.pc.in > $(DEST)/lib/pkgconfig/spladerunner.pc
+	install -m 755 $(RELEASE)/spladerunner $(DEST)/bin/spladerunner
+	install -m 644 .cache/models/splade-tiny/* $(DEST)/share/spladerunner/models/splade-tiny/
+
+# Installs into target/install-test, builds the C example there through pkg-config alone, and runs it and the
+# installed command-line tool on its installed default model.
+test-install:
+	rm -rf target/install-test
+	$(MAKE) install PREFIX=target/install-test
+	$(eval DEST := $(abspath target/install-test))
+	$(CC) $(CFLAGS) examples/c/expand.c -o $(DEST)/expand \
+		$$(PKG_CONFIG_PATH=$(DEST)/lib/pkgconfig pkg-config --cflags --libs spladerunner)
+	$(DEST)/expand $(DEST)/share/spladerunner/models/splade-tiny "atomic energy"
+	$(DEST)/bin/spladerunner info
+	echo "atomic energy" | $(DEST)/bin/spladerunner expand --format tokens --top-k 5

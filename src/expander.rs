@@ -9,7 +9,8 @@ use ort::value::TensorRef;
 
 use crate::batch::{self, Group, Inputs};
 use crate::error::{Error, Result, Status};
-use crate::model::{ModelFiles, OutputKind, Signature};
+use crate::format::{self, Format};
+use crate::model::{ModelFiles, ModelInfo, OutputKind, Signature};
 use crate::options::Options;
 use crate::pool::SessionPool;
 use crate::pooling;
@@ -31,6 +32,7 @@ pub struct Expander {
     sessions: SessionPool,
     min_weight: f32,
     top_k: Option<usize>,
+    drop_special_tokens: bool,
     token_budget: usize,
 }
 
@@ -63,6 +65,7 @@ impl Expander {
             sessions,
             min_weight: options.min_weight,
             top_k: options.top_k,
+            drop_special_tokens: options.drop_special_tokens,
             token_budget: options.token_budget,
         };
         expander.expand("").map_err(|e| {
@@ -106,7 +109,11 @@ impl Expander {
             .into_iter()
             .map(|count| {
                 let parts = row_vectors.by_ref().take(count).collect();
-                SparseVector::max_of(parts).pruned(self.min_weight, self.top_k)
+                let mut vector = SparseVector::max_of(parts);
+                if self.drop_special_tokens {
+                    vector = vector.without(|id| self.vocab.is_special(id));
+                }
+                vector.pruned(self.min_weight, self.top_k)
             })
             .collect())
     }
@@ -124,6 +131,23 @@ impl Expander {
         vector
             .iter()
             .map(|(id, w)| (self.token(id).unwrap_or(""), w))
+    }
+
+    /// `vector` as JSON in one of the shapes search engines accept (see [`Format`]).
+    pub fn to_json(&self, vector: &SparseVector, format: Format) -> Result<String> {
+        format::render(vector, &self.vocab, format)
+    }
+
+    /// What the expander found in its model directory: inputs, outputs, vocabulary size, max length.
+    pub fn model_info(&self) -> ModelInfo {
+        ModelInfo {
+            inputs: self.signature.inputs.clone(),
+            outputs: self.signature.outputs.clone(),
+            output: self.signature.output.clone(),
+            pooled: self.signature.output_kind == OutputKind::Pooled,
+            vocab_size: self.vocab_size(),
+            max_length: self.max_length(),
+        }
     }
 
     /// The number of vocabulary ids.

@@ -23,6 +23,7 @@ mod batch;
 mod error;
 mod expander;
 pub mod ffi;
+mod format;
 mod model;
 mod options;
 mod pool;
@@ -34,5 +35,7 @@ mod vocab;
 
 pub use error::{Error, Result, Status};
 pub use expander::Expander;
+pub use format::{Format, ELASTICSEARCH_DOT};
+pub use model::ModelInfo;
 pub use options::Options;
 pub use vector::SparseVector;

@@ -102,6 +102,26 @@ pub(crate) struct Signature {
     pub(crate) token_type_ids: Option<String>,
     pub(crate) output: String,
     pub(crate) output_kind: OutputKind,
+    /// Every input and output of the graph as `(name, "type [shape]")`, for [`ModelInfo`].
+    pub(crate) inputs: Vec<(String, String)>,
+    pub(crate) outputs: Vec<(String, String)>,
+}
+
+/// What an expander found in its model directory (for `spladerunner info`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelInfo {
+    /// The graph's inputs as `(name, "type [shape]")`, `-1` standing for a dynamic dimension.
+    pub inputs: Vec<(String, String)>,
+    /// The graph's outputs, likewise.
+    pub outputs: Vec<(String, String)>,
+    /// The output the expander reads.
+    pub output: String,
+    /// True when that output is pooled inside the graph (`[batch, vocab]`), false for logits.
+    pub pooled: bool,
+    /// The number of vocabulary ids.
+    pub vocab_size: usize,
+    /// Tokens per text window, special tokens included.
+    pub max_length: usize,
 }
 
 const IDS_NAMES: [&str; 1] = ["input_ids"];
@@ -161,12 +181,25 @@ impl Signature {
             ))
         })?;
         let (output, output_kind) = pick_output(session, vocab_size).map_err(invalid)?;
+        let described = |outlets: &[Outlet]| {
+            outlets
+                .iter()
+                .map(|o| {
+                    (
+                        o.name().to_string(),
+                        describe(o).trim_matches(['(', ')']).to_string(),
+                    )
+                })
+                .collect()
+        };
         Ok(Signature {
             input_ids,
             attention_mask,
             token_type_ids: types,
             output,
             output_kind,
+            inputs: described(session.inputs()),
+            outputs: described(session.outputs()),
         })
     }
 }

@@ -30,6 +30,9 @@ pub struct Options {
     pub top_k: Option<usize>,
     /// Keep only terms with weight `>= min_weight`. Terms of weight 0 are never kept.
     pub min_weight: f32,
+    /// Leave out the tokenizer's special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]` for BERT). Default
+    /// false: SPLADE's vectors as the model makes them.
+    pub drop_special_tokens: bool,
     /// Threads ONNX Runtime uses inside one inference call. `None`: ONNX Runtime's default (one per core).
     pub intra_op_threads: Option<usize>,
     /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
@@ -51,6 +54,7 @@ impl Default for Options {
             window_overlap: DEFAULT_WINDOW_OVERLAP,
             top_k: None,
             min_weight: 0.0,
+            drop_special_tokens: false,
             intra_op_threads: None,
             sessions: 1,
             token_budget: DEFAULT_TOKEN_BUDGET,
@@ -87,6 +91,12 @@ impl Options {
     /// Sets [`Options::min_weight`].
     pub fn with_min_weight(mut self, min_weight: f32) -> Self {
         self.min_weight = min_weight;
+        self
+    }
+
+    /// Sets [`Options::drop_special_tokens`].
+    pub fn with_drop_special_tokens(mut self, drop: bool) -> Self {
+        self.drop_special_tokens = drop;
         self
     }
 

@@ -40,6 +40,11 @@ impl SparseVector {
         SparseVector::from_terms(terms)
     }
 
+    /// The vector without the terms whose id `drop` accepts.
+    pub(crate) fn without(self, drop: impl Fn(u32) -> bool) -> SparseVector {
+        SparseVector::from_terms(self.iter().filter(|&(id, _)| !drop(id)).collect())
+    }
+
     /// The vector of a dense weight row (one weight per vocabulary id): the terms with weight `> 0`.
     pub(crate) fn from_dense(dense: &[f32]) -> Self {
         SparseVector::from_terms(

@@ -1,4 +1,5 @@
-//! The vocabulary: the token string of every id, kept NUL-terminated so that C callers can borrow them.
+//! The vocabulary: the token string of every id, kept NUL-terminated so that C callers can borrow them, and
+//! which ids are special tokens.
 
 use std::ffi::CStr;
 
@@ -10,6 +11,8 @@ pub(crate) struct Vocab {
     text: Box<[u8]>,
     /// `starts[id]` is where token `id` begins in `text`; one extra entry marks the end.
     starts: Box<[usize]>,
+    /// The ids of the tokenizer's special tokens (such as `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`), sorted.
+    special: Box<[u32]>,
 }
 
 impl Vocab {
@@ -30,10 +33,23 @@ impl Vocab {
             text.push(0);
         }
         starts.push(text.len());
+        let mut special: Vec<u32> = tokenizer
+            .get_added_tokens_decoder()
+            .into_iter()
+            .filter(|(_, token)| token.special)
+            .map(|(id, _)| id)
+            .collect();
+        special.sort_unstable();
         Vocab {
             text: text.into_boxed_slice(),
             starts: starts.into_boxed_slice(),
+            special: special.into_boxed_slice(),
         }
+    }
+
+    /// True when `id` is one of the tokenizer's special tokens.
+    pub(crate) fn is_special(&self, id: u32) -> bool {
+        self.special.binary_search(&id).is_ok()
     }
 
     /// The number of ids.

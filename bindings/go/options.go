@@ -64,6 +64,18 @@ func WithMinWeight(w float32) Option {
 	}
 }
 
+// WithDropSpecialTokens leaves the tokenizer's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK] for BERT) out of
+// every vector when drop is true. Default false: the vectors as the model makes them.
+func WithDropSpecialTokens(drop bool) Option {
+	return func(o *options) error {
+		var cerr *C.splade_error
+		if status := C.splade_options_set_drop_special_tokens(o.c, C.bool(drop), &cerr); status != C.SPLADE_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	}
+}
+
 // WithIntraOpThreads sets the threads ONNX Runtime uses inside one inference call; 0 (the default) means ONNX
 // Runtime's default, one per core.
 func WithIntraOpThreads(threads int) Option {

@@ -209,8 +209,7 @@ func (e *Expander) token(id uint32) (string, error) {
 // ErrOutOfRange for an id outside the vocabulary, and with ErrInvalidArgument when v's slices differ in length.
 func (e *Expander) TokenWeights(v SparseVector) (map[string]float32, error) {
 	if len(v.Indices) != len(v.Weights) {
-		return nil, bindingError(StatusInvalidArgument, fmt.Sprintf(
-			"the vector has %d indices but %d weights", len(v.Indices), len(v.Weights)))
+		return nil, lengthError(v)
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -257,6 +256,12 @@ func textData(text string) *C.uint8_t {
 		return nil
 	}
 	return (*C.uint8_t)(unsafe.Pointer(unsafe.StringData(text)))
+}
+
+// lengthError is the error for a vector whose slices differ in length.
+func lengthError(v SparseVector) error {
+	return bindingError(StatusInvalidArgument, fmt.Sprintf(
+		"the vector has %d indices but %d weights", len(v.Indices), len(v.Weights)))
 }
 
 // closedError is the error of a call on a closed Expander.

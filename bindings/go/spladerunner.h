@@ -16,8 +16,35 @@
 #ifndef SPLADERUNNER_H
 #define SPLADERUNNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/**
+ * `{"indices":[ids],"values":[weights]}` (Qdrant, Milvus).
+ */
+#define SPLADE_FORMAT_INDICES_VALUES 0
+
+/**
+ * `{"token":weight,...}` (OpenSearch `rank_features`, Vespa).
+ */
+#define SPLADE_FORMAT_TOKEN_WEIGHTS 1
+
+/**
+ * `{"token":weight,...}` with each `.` of a token written U+2024 and only strictly positive normal weights
+ * (Elasticsearch `sparse_vector`, `rank_features`).
+ */
+#define SPLADE_FORMAT_ELASTICSEARCH 2
+
+/**
+ * `{"token":impact,...}` with `impact = round(weight * scale)`, zeros left out (Anserini `JsonVectorCollection`).
+ */
+#define SPLADE_FORMAT_IMPACTS 3
+
+/**
+ * `[{"index":id,"value":weight},...]` (text-embeddings-inference).
+ */
+#define SPLADE_FORMAT_TEI 4
 
 /**
  * Major version of the header (matches `Cargo.toml`; a test checks it).
@@ -33,6 +60,11 @@
  * Patch version of the header.
  */
 #define SPLADE_VERSION_PATCH 0
+
+/**
+ * The character the Elasticsearch format writes for a `.` in a token.
+ */
+#define ELASTICSEARCH_DOT U'\U00002024'
 
 /**
  * What kind of failure happened. The numbers are part of the C ABI: they are stable and never reused.
@@ -266,6 +298,29 @@ size_t splade_expander_vocab_size(const struct splade_expander *expander);
 size_t splade_expander_max_length(const struct splade_expander *expander);
 
 /**
+ * Writes `vector` (any vector: returned by this library or filled by the caller, ids below
+ * `splade_expander_vocab_size`) as JSON in `format`, one of the `SPLADE_FORMAT_*` numbers; `scale` is used by
+ * `SPLADE_FORMAT_IMPACTS` only (100 is common) and must then be finite and above 0. On success writes a new
+ * NUL-terminated UTF-8 string to `*json_out`, to be freed with `splade_string_free`, and its length in bytes
+ * to `*len_out` when `len_out` is not NULL.
+ *
+ * Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
+ * outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ */
+enum splade_status splade_expander_to_json(const struct splade_expander *expander,
+                                           const struct splade_sparse_vector *vector,
+                                           uint32_t format,
+                                           float scale,
+                                           char **json_out,
+                                           size_t *len_out,
+                                           struct splade_error **error_out);
+
+/**
+ * Frees a string returned by this library. NULL is a no-op.
+ */
+void splade_string_free(char *string);
+
+/**
  * Creates options with every setting at its default. Never returns NULL. Free with `splade_options_free`.
  */
 struct splade_options *splade_options_new(void);
@@ -314,6 +369,14 @@ enum splade_status splade_options_set_top_k(struct splade_options *options,
 enum splade_status splade_options_set_min_weight(struct splade_options *options,
                                                  float min_weight,
                                                  struct splade_error **error_out);
+
+/**
+ * Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
+ * vector when `drop` is true. Default false: the vectors as the model makes them.
+ */
+enum splade_status splade_options_set_drop_special_tokens(struct splade_options *options,
+                                                          bool drop,
+                                                          struct splade_error **error_out);
 
 /**
  * Sets the threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per

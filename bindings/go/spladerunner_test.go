@@ -367,3 +367,49 @@ func TestCloseWhileExpanding(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestToJSONGivesEachEngineItsShape(t *testing.T) {
+	e := open(t, "splade-tiny", spladerunner.WithTopK(8))
+	v, err := e.Expand("The Manhattan Project and its atomic bomb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for format, prefix := range map[spladerunner.Format]string{
+		spladerunner.FormatIndicesValues: `{"indices":[`,
+		spladerunner.FormatTokenWeights:  `{"`,
+		spladerunner.FormatElasticsearch: `{"`,
+		spladerunner.FormatImpacts:       `{"`,
+		spladerunner.FormatTEI:           `[{"index":`,
+	} {
+		json, err := e.ToJSON(v, format, 100)
+		if err != nil || !strings.HasPrefix(json, prefix) || !strings.Contains(json, "manhattan") && format != spladerunner.FormatIndicesValues && format != spladerunner.FormatTEI {
+			t.Errorf("format %d: %q, %v", format, json, err)
+		}
+	}
+	if _, err := e.ToJSON(v, 99, 1); !errors.Is(err, spladerunner.ErrInvalidArgument) {
+		t.Errorf("format 99: %v", err)
+	}
+	bad := spladerunner.SparseVector{Indices: []uint32{1 << 20}, Weights: []float32{1}}
+	if _, err := e.ToJSON(bad, spladerunner.FormatTokenWeights, 1); !errors.Is(err, spladerunner.ErrOutOfRange) {
+		t.Errorf("id out of range: %v", err)
+	}
+}
+
+func TestSpecialTokensCanBeDropped(t *testing.T) {
+	// A parity text whose vector holds [UNK] (its reference vector does too).
+	const text = "机器学习是人工智能的一个分支。北京是中华人民共和国的首都，人口超过两千万。"
+	for _, drop := range []bool{false, true} {
+		e := open(t, "splade-tiny", spladerunner.WithDropSpecialTokens(drop))
+		v, err := e.Expand(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		terms, err := e.TokenWeights(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, kept := terms["[UNK]"]; kept == drop {
+			t.Errorf("drop %v: [UNK] kept %v", drop, kept)
+		}
+	}
+}

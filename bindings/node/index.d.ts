@@ -2,6 +2,9 @@
 // reference for what each call does; these comments say how it looks from JavaScript.
 
 /** A SPLADE vector: vocabulary ids ascending and unique, `weights[i]` (> 0) belonging to `indices[i]`. */
+/** The JSON shapes of `toJson`. */
+export type JsonFormat = 'indices-values' | 'token-weights' | 'elasticsearch' | 'impacts' | 'tei';
+
 export interface SparseVector {
   indices: Uint32Array;
   weights: Float32Array;
@@ -25,6 +28,8 @@ export interface ExpanderOptions {
   topK?: number;
   /** Keep only terms with weight `>= minWeight`. Default 0 (every positive weight). Finite and `>= 0`. */
   minWeight?: number;
+  /** Leave the tokenizer's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK]) out of every vector. Default false. */
+  dropSpecialTokens?: boolean;
   /** Threads ONNX Runtime uses inside one inference call. 0 or absent: ONNX Runtime's default (one per core). */
   intraOpThreads?: number;
   /** Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. */
@@ -91,6 +96,12 @@ export declare class Expander {
   token(id: number): string;
   /** The vector as `{ token: weight }`. */
   tokenWeights(vector: SparseVector): Record<string, number>;
+  /**
+   * The vector as JSON in a shape a search engine accepts: `'indices-values'` (Qdrant, Milvus), `'token-weights'`
+   * (OpenSearch, Vespa), `'elasticsearch'` (dots in tokens written U+2024), `'impacts'` (Anserini: integer
+   * `round(weight * scale)`, scale default 100) or `'tei'` (text-embeddings-inference).
+   */
+  toJson(vector: SparseVector, format: JsonFormat, scale?: number): string;
 
   /** The number of vocabulary ids (every id is below it). */
   readonly vocabSize: number;

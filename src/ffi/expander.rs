@@ -19,7 +19,7 @@ use crate::options::Options;
 /// (an option, default 1) threads at once, the others wait their turn. `splade_expander_free` must not run
 /// while another call uses the expander.
 pub struct splade_expander {
-    expander: Expander,
+    pub(crate) expander: Expander,
 }
 
 /// Opens the model directory `model_dir` (NUL-terminated path) with `options` (NULL: defaults; copied, so it may

@@ -19,6 +19,7 @@
 pub(crate) mod boundary;
 pub mod error;
 pub mod expander;
+pub mod json;
 pub mod options;
 pub mod vector;
 pub mod version;

@@ -121,6 +121,20 @@ pub extern "C" fn splade_options_set_min_weight(
     })
 }
 
+/// Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
+/// vector when `drop` is true. Default false: the vectors as the model makes them.
+#[no_mangle]
+pub extern "C" fn splade_options_set_drop_special_tokens(
+    options: *mut splade_options,
+    drop: bool,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    update(options, error_out, |o| {
+        o.drop_special_tokens = drop;
+        Ok(())
+    })
+}
+
 /// Sets the threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per
 /// core).
 #[no_mangle]

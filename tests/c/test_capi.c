@@ -6,6 +6,7 @@
  */
 #include <math.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,7 @@ static void test_options(void) {
   CHECK(splade_options_set_top_k(options, 10, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_top_k(options, 0, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_min_weight(options, 0.25f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_drop_special_tokens(options, true, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_intra_op_threads(options, 1, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_sessions(options, 2, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_token_budget(options, 512, NULL) == SPLADE_STATUS_OK);
@@ -107,6 +109,7 @@ static void test_options(void) {
   EXPECT_ERROR(splade_options_set_top_k(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_max_windows(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_window_overlap(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_drop_special_tokens(NULL, true, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_min_weight(NULL, 1.0f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_intra_op_threads(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_sessions(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
@@ -251,6 +254,45 @@ static void test_expand(splade_expander *expander) {
 
 static const char *SHORT = "atomic energy";
 
+static void test_json(splade_expander *expander) {
+  splade_sparse_vector *vector = NULL;
+  CHECK(splade_expander_expand(expander, (const uint8_t *)EXAMPLE, strlen(EXAMPLE), &vector, NULL) ==
+        SPLADE_STATUS_OK);
+  const uint32_t formats[] = {SPLADE_FORMAT_INDICES_VALUES, SPLADE_FORMAT_TOKEN_WEIGHTS, SPLADE_FORMAT_ELASTICSEARCH,
+                              SPLADE_FORMAT_IMPACTS, SPLADE_FORMAT_TEI};
+  const char *expected[] = {"{\"indices\":[", "\"manhattan\":", "\"manhattan\":", "\"manhattan\":", "[{\"index\":"};
+  for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+    char *json = NULL;
+    size_t len = 0;
+    CHECK(splade_expander_to_json(expander, vector, formats[i], 100.0f, &json, &len, NULL) == SPLADE_STATUS_OK);
+    CHECK(json != NULL && strlen(json) == len && strstr(json, expected[i]) != NULL);
+    splade_string_free(json);
+  }
+  char *json = (char *)&failures;
+  EXPECT_ERROR(splade_expander_to_json(expander, vector, 99, 1.0f, &json, NULL, &err), SPLADE_STATUS_INVALID_ARGUMENT,
+               "format 99");
+  EXPECT_ERROR(splade_expander_to_json(expander, vector, SPLADE_FORMAT_IMPACTS, 0.0f, &json, NULL, &err),
+               SPLADE_STATUS_INVALID_ARGUMENT, "scale");
+  EXPECT_ERROR(splade_expander_to_json(NULL, vector, 0, 1.0f, &json, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "expander");
+  EXPECT_ERROR(splade_expander_to_json(expander, NULL, 0, 1.0f, &json, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "vector");
+  EXPECT_ERROR(splade_expander_to_json(expander, vector, 0, 1.0f, NULL, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "json_out");
+  /* A caller's own vector: an id outside the vocabulary is refused. */
+  const uint32_t ids[] = {7, 99999};
+  const float weights[] = {1.0f, 2.0f};
+  splade_sparse_vector mine = {ids, weights, 2};
+  EXPECT_ERROR(splade_expander_to_json(expander, &mine, SPLADE_FORMAT_TOKEN_WEIGHTS, 1.0f, &json, NULL, &err),
+               SPLADE_STATUS_OUT_OF_RANGE, "99999");
+  splade_sparse_vector nulls = {NULL, NULL, 1};
+  EXPECT_ERROR(splade_expander_to_json(expander, &nulls, 0, 1.0f, &json, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "vector->indices");
+  CHECK(json == (char *)&failures);
+  splade_string_free(NULL);
+  splade_sparse_vector_free(vector);
+}
+
 struct worker {
   splade_expander *expander;
   const splade_sparse_vector *expected;
@@ -311,6 +353,7 @@ int main(int argc, char **argv) {
 
   test_bad_models();
   test_expand(expander);
+  test_json(expander);
   test_threads(expander);
   splade_expander_free(expander);
   splade_expander_free(NULL);

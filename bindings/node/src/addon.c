@@ -352,14 +352,16 @@ static const option OPTIONS[] = {
     {"windowOverlap", splade_options_set_window_overlap},
     {"topK", splade_options_set_top_k},
     {"minWeight", NULL},
+    {"dropSpecialTokens", NULL},
     {"intraOpThreads", splade_options_set_intra_op_threads},
     {"sessions", splade_options_set_sessions},
     {"tokenBudget", splade_options_set_token_budget},
     {"ortLibraryPath", NULL},
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
-#define OPTION_LIST \
-  "maxLength, maxWindows, windowOverlap, topK, minWeight, intraOpThreads, sessions, tokenBudget, ortLibraryPath"
+#define OPTION_LIST                                                                                       \
+  "maxLength, maxWindows, windowOverlap, topK, minWeight, dropSpecialTokens, intraOpThreads, sessions, "           \
+  "tokenBudget, ortLibraryPath"
 
 /* Throws a TypeError for an own enumerable key of `object` that names no option (a misspelt option would
  * otherwise be ignored without a word). */
@@ -384,7 +386,7 @@ static bool check_option_names(napi_env env, napi_value object) {
     bool known = false;
     for (size_t k = 0; k < OPTION_COUNT && !known; k++) known = strcmp(buffer, OPTIONS[k].name) == 0;
     if (!known || length >= sizeof buffer - 1) {
-      char message[192];
+      char message[320];
       snprintf(message, sizeof message, "unknown option '%s' (the options are " OPTION_LIST ")", buffer);
       napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", message);
       return false;
@@ -409,6 +411,11 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
     if (!path_copy(env, value, "options.ortLibraryPath", &path)) return false;
     status = splade_options_set_ort_library_path(options, path, &error);
     free(path);
+  } else if (strcmp(opt->name, "dropSpecialTokens") == 0) {
+    bool drop = false;
+    if (!is_type(env, value, napi_boolean)) return type_error(env, "options.dropSpecialTokens must be a boolean");
+    napi_get_value_bool(env, value, &drop);
+    status = splade_options_set_drop_special_tokens(options, drop, &error);
   } else {
     double number = 0;
     if (!is_type(env, value, napi_number)) {
@@ -700,6 +707,89 @@ static napi_value expander_token(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The JavaScript names of the SPLADE_FORMAT_* numbers. */
+static const struct {
+  const char *name;
+  uint32_t number;
+} FORMATS[] = {
+    {"indices-values", SPLADE_FORMAT_INDICES_VALUES}, {"token-weights", SPLADE_FORMAT_TOKEN_WEIGHTS},
+    {"elasticsearch", SPLADE_FORMAT_ELASTICSEARCH},   {"impacts", SPLADE_FORMAT_IMPACTS},
+    {"tei", SPLADE_FORMAT_TEI},
+};
+
+/* The data of `object[name]` when it is a typed array of `type`; NULL having thrown a TypeError. */
+static void *typed_array_data(napi_env env, napi_value object, const char *name, napi_typedarray_type type,
+                              size_t *len) {
+  napi_value value;
+  bool is_typed = false;
+  napi_typedarray_type actual;
+  void *data = NULL;
+  if (napi_get_named_property(env, object, name, &value) != napi_ok ||
+      napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &actual, len, &data, NULL, NULL) != napi_ok || actual != type) {
+    type_error(env, "vector must be { indices: Uint32Array, weights: Float32Array }, as expand() returns");
+    return NULL;
+  }
+  return data != NULL ? data : (void *)"";
+}
+
+/* expander.toJson(vector, format, scale = 100) */
+static napi_value expander_to_json(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  handle *h = this_handle(env, info, &argc, argv);
+  if (h == NULL) return NULL;
+  if (!is_type(env, argv[0], napi_object)) {
+    type_error(env, "vector must be an object");
+    return NULL;
+  }
+  size_t count = 0, weights_count = 0;
+  const uint32_t *indices = typed_array_data(env, argv[0], "indices", napi_uint32_array, &count);
+  if (indices == NULL) return NULL;
+  const float *weights = typed_array_data(env, argv[0], "weights", napi_float32_array, &weights_count);
+  if (weights == NULL) return NULL;
+  if (count != weights_count) {
+    type_error(env, "vector.indices and vector.weights differ in length");
+    return NULL;
+  }
+  char name[24] = "";
+  size_t name_len = 0;
+  if (!is_type(env, argv[1], napi_string) ||
+      napi_get_value_string_utf8(env, argv[1], name, sizeof name, &name_len) != napi_ok) {
+    type_error(env, "format must be a string");
+    return NULL;
+  }
+  size_t k = 0;
+  while (k < sizeof FORMATS / sizeof FORMATS[0] && strcmp(FORMATS[k].name, name) != 0) k++;
+  if (k == sizeof FORMATS / sizeof FORMATS[0]) {
+    type_error(env, "format must be 'indices-values', 'token-weights', 'elasticsearch', 'impacts' or 'tei'");
+    return NULL;
+  }
+  double scale = 100;
+  if (argc > 2 && !is_nullish(env, argv[2])) {
+    if (!is_type(env, argv[2], napi_number)) {
+      type_error(env, "scale must be a number");
+      return NULL;
+    }
+    CALL(env, napi_get_value_double(env, argv[2], &scale));
+  }
+  if (h->closed) return throw_closed(env);
+  splade_sparse_vector vector = {indices, weights, count};
+  char *json = NULL;
+  size_t len = 0;
+  splade_error *error = NULL;
+  splade_status status =
+      splade_expander_to_json(h->expander, &vector, FORMATS[k].number, (float)scale, &json, &len, &error);
+  if (status != SPLADE_STATUS_OK) return throw_splade(env, status, error);
+  napi_status made = napi_create_string_utf8(env, json, len, &result);
+  splade_string_free(json);
+  if (made != napi_ok) {
+    throw_napi_failure(env);
+    return NULL;
+  }
+  return result;
+}
+
 static napi_value expander_vocab_size(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   napi_value result;
@@ -782,6 +872,7 @@ NAPI_MODULE_INIT() {
       METHOD("expandBatch", expander_expand_batch),
       METHOD("expandBatchSync", expander_expand_batch_sync),
       METHOD("token", expander_token),
+      METHOD("toJson", expander_to_json),
       METHOD("close", expander_close),
       GETTER("vocabSize", expander_vocab_size),
       GETTER("maxLength", expander_max_length),

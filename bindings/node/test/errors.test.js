@@ -111,3 +111,32 @@ test('ids, tokens and token weights', async (t) => {
   // Lone surrogates cannot cross as UTF-8: V8 turns them into U+FFFD, as everywhere in Node.
   assert.deepEqual(Array.from(expander.expandSync('a\uD800b').indices), Array.from(expander.expandSync('a\uFFFDb').indices));
 });
+
+test('toJson gives each engine its shape; special tokens can be dropped', async (t) => {
+  const expander = new Expander(model, { topK: 8 });
+  t.after(() => expander.close());
+  const vector = await expander.expand('The Manhattan Project and its atomic bomb');
+  const parsed = (format, scale) => JSON.parse(expander.toJson(vector, format, scale));
+  assert.deepEqual(parsed('indices-values').indices, Array.from(vector.indices));
+  // JSON carries the shortest decimal that reads back as the same float32.
+  assert.equal(Math.fround(parsed('token-weights').manhattan), expander.tokenWeights(vector).manhattan);
+  assert.ok(Object.keys(parsed('elasticsearch')).every((key) => !key.includes('.')));
+  assert.equal(parsed('impacts').manhattan, Math.round(expander.tokenWeights(vector).manhattan * 100));
+  assert.equal(parsed('impacts', 10).manhattan, Math.round(expander.tokenWeights(vector).manhattan * 10));
+  assert.deepEqual(parsed('tei').map((p) => p.index), Array.from(vector.indices));
+  assert.throws(() => expander.toJson(vector, 'xml'), TypeError);
+  assert.throws(() => expander.toJson({ indices: [1], weights: [1] }, 'tei'), TypeError);
+  assert.throws(() => expander.toJson(vector, 'impacts', 0), { code: 'SPLADE_STATUS_INVALID_ARGUMENT' });
+  const bad = { indices: new Uint32Array([1 << 20]), weights: new Float32Array([1]) };
+  assert.throws(() => expander.toJson(bad, 'token-weights'), { code: 'SPLADE_STATUS_OUT_OF_RANGE' });
+
+  // A parity text whose vector holds [UNK] (its reference vector does too).
+  const text = '机器学习是人工智能的一个分支。北京是中华人民共和国的首都，人口超过两千万。';
+  const keeping = new Expander(model);
+  t.after(() => keeping.close());
+  assert.ok('[UNK]' in keeping.tokenWeights(keeping.expandSync(text)));
+  const dropping = new Expander(model, { dropSpecialTokens: true });
+  t.after(() => dropping.close());
+  assert.ok(!('[UNK]' in dropping.tokenWeights(dropping.expandSync(text))));
+  assert.throws(() => new Expander(model, { dropSpecialTokens: 'yes' }), TypeError);
+});

@@ -172,6 +172,18 @@ JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetMinWeight(JN
   }
 }
 
+JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetDropSpecialTokens(JNIEnv *env, jclass cls,
+                                                                                      jlong options,
+                                                                                      jboolean drop) {
+  (void)cls;
+  splade_error *error = NULL;
+  splade_status status =
+      splade_options_set_drop_special_tokens((splade_options *)(intptr_t)options, drop == JNI_TRUE, &error);
+  if (status != SPLADE_STATUS_OK) {
+    throw_error(env, status, error);
+  }
+}
+
 JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetOrtLibraryPath(JNIEnv *env, jclass cls,
                                                                                    jlong options,
                                                                                    jbyteArray path) {
@@ -318,6 +330,36 @@ JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_token(JNIEnv *en
     return NULL;
   }
   return to_bytes(env, token);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_toJson(JNIEnv *env, jclass cls, jlong expander,
+                                                                       jintArray indices, jfloatArray weights,
+                                                                       jint format, jfloat scale) {
+  (void)cls;
+  jsize len = (*env)->GetArrayLength(env, indices);
+  uint32_t *ids = malloc(sizeof(uint32_t) * (size_t)(len > 0 ? len : 1));
+  float *values = malloc(sizeof(float) * (size_t)(len > 0 ? len : 1));
+  jbyteArray result = NULL;
+  if (ids == NULL || values == NULL) {
+    (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/OutOfMemoryError"), "spladerunner: toJson");
+  } else {
+    (*env)->GetIntArrayRegion(env, indices, 0, len, (jint *)ids);
+    (*env)->GetFloatArrayRegion(env, weights, 0, len, values);
+    splade_sparse_vector vector = {ids, values, (size_t)len};
+    char *json = NULL;
+    splade_error *error = NULL;
+    splade_status status = splade_expander_to_json((const splade_expander *)(intptr_t)expander, &vector,
+                                                   (uint32_t)format, scale, &json, NULL, &error);
+    if (status != SPLADE_STATUS_OK) {
+      throw_error(env, status, error);
+    } else {
+      result = to_bytes(env, json);
+      splade_string_free(json);
+    }
+  }
+  free(ids);
+  free(values);
+  return result;
 }
 
 JNIEXPORT jlong JNICALL Java_io_github_spladerunner_Native_vocabSize(JNIEnv *env, jclass cls, jlong expander) {

@@ -177,6 +177,36 @@ public final class Expander implements AutoCloseable {
     return Collections.unmodifiableMap(map);
   }
 
+  /**
+   * {@code vector} as JSON in {@code format}; {@link Format#IMPACTS} multiplies weights by 100 (see {@link
+   * #toJson(SparseVector, Format, float)}).
+   *
+   * @throws SpladeException with {@link Status#OUT_OF_RANGE} for an id outside the vocabulary
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String toJson(SparseVector vector, Format format) {
+    return toJson(vector, format, 100f);
+  }
+
+  /**
+   * {@code vector} as JSON in {@code format}; {@code scale} is used by {@link Format#IMPACTS} only and must then
+   * be finite and above 0.
+   *
+   * @throws SpladeException with {@link Status#INVALID_ARGUMENT} (bad scale) or {@link Status#OUT_OF_RANGE}
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public String toJson(SparseVector vector, Format format, float scale) {
+    Objects.requireNonNull(vector, "vector");
+    Objects.requireNonNull(format, "format");
+    Lock read = acquire();
+    try {
+      byte[] json = Native.toJson(handle.pointer, vector.indices(), vector.weights(), format.number, scale);
+      return new String(json, StandardCharsets.UTF_8);
+    } finally {
+      release(read);
+    }
+  }
+
   /** The number of vocabulary ids; every id in a vector is below it. */
   public int vocabSize() {
     Lock read = acquire();

@@ -39,6 +39,8 @@ final class Native {
 
   static native void optionsSetMinWeight(long options, float minWeight);
 
+  static native void optionsSetDropSpecialTokens(long options, boolean drop);
+
   static native void optionsSetIntraOpThreads(long options, long threads);
 
   static native void optionsSetSessions(long options, long sessions);
@@ -58,6 +60,9 @@ final class Native {
   static native SparseVector[] expandBatch(long expander, byte[][] texts);
 
   static native byte[] token(long expander, int id);
+
+  /** UTF-8 JSON of the vector in a {@code SPLADE_FORMAT_*} shape. */
+  static native byte[] toJson(long expander, int[] indices, float[] weights, int format, float scale);
 
   static native long vocabSize(long expander);
 

@@ -21,6 +21,7 @@ public final class Options {
   private final Integer windowOverlap;
   private final Integer topK;
   private final Float minWeight;
+  private final Boolean dropSpecialTokens;
   private final Integer intraOpThreads;
   private final Integer sessions;
   private final Integer tokenBudget;
@@ -32,6 +33,7 @@ public final class Options {
     windowOverlap = b.windowOverlap;
     topK = b.topK;
     minWeight = b.minWeight;
+    dropSpecialTokens = b.dropSpecialTokens;
     intraOpThreads = b.intraOpThreads;
     sessions = b.sessions;
     tokenBudget = b.tokenBudget;
@@ -67,6 +69,9 @@ public final class Options {
       if (minWeight != null) {
         Native.optionsSetMinWeight(options, minWeight);
       }
+      if (dropSpecialTokens != null) {
+        Native.optionsSetDropSpecialTokens(options, dropSpecialTokens);
+      }
       if (intraOpThreads != null) {
         Native.optionsSetIntraOpThreads(options, intraOpThreads);
       }
@@ -94,6 +99,7 @@ public final class Options {
     append(s, "windowOverlap", windowOverlap);
     append(s, "topK", topK);
     append(s, "minWeight", minWeight);
+    append(s, "dropSpecialTokens", dropSpecialTokens);
     append(s, "intraOpThreads", intraOpThreads);
     append(s, "sessions", sessions);
     append(s, "tokenBudget", tokenBudget);
@@ -117,6 +123,7 @@ public final class Options {
     private Integer windowOverlap;
     private Integer topK;
     private Float minWeight;
+    private Boolean dropSpecialTokens;
     private Integer intraOpThreads;
     private Integer sessions;
     private Integer tokenBudget;
@@ -164,6 +171,15 @@ public final class Options {
      */
     public Builder minWeight(float minWeight) {
       this.minWeight = minWeight;
+      return this;
+    }
+
+    /**
+     * Leaves the tokenizer's special tokens ({@code [CLS]}, {@code [SEP]}, {@code [PAD]}, {@code [UNK]}, {@code
+     * [MASK]} for BERT) out of every vector. Default false. ({@code splade_options_set_drop_special_tokens})
+     */
+    public Builder dropSpecialTokens(boolean drop) {
+      this.dropSpecialTokens = drop;
       return this;
     }
 

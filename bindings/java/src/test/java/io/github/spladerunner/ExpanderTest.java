@@ -58,6 +58,30 @@ class ExpanderTest {
   }
 
   @Test
+  void toJsonGivesEachEngineItsShape() {
+    SparseVector vector = expander.expand(SENTENCE);
+    assertTrue(expander.toJson(vector, Format.INDICES_VALUES).startsWith("{\"indices\":[2001,"));
+    assertTrue(expander.toJson(vector, Format.TOKEN_WEIGHTS).contains("\"manhattan\":2.29"));
+    assertTrue(expander.toJson(vector, Format.ELASTICSEARCH).contains("\"manhattan\":2.29"));
+    assertTrue(expander.toJson(vector, Format.IMPACTS).contains("\"manhattan\":229"));
+    assertTrue(expander.toJson(vector, Format.IMPACTS, 10f).contains("\"manhattan\":23"));
+    assertTrue(expander.toJson(vector, Format.TEI).startsWith("[{\"index\":2001,"));
+    SpladeException bad = assertThrows(SpladeException.class, () -> expander.toJson(vector, Format.IMPACTS, 0f));
+    assertEquals(Status.INVALID_ARGUMENT, bad.status());
+  }
+
+  @Test
+  void specialTokensCanBeDropped() {
+    // A parity text whose vector holds [UNK] (its reference vector does too).
+    String text = "机器学习是人工智能的一个分支。北京是中华人民共和国的首都，人口超过两千万。";
+    assertTrue(expander.tokenWeights(expander.expand(text)).containsKey("[UNK]"));
+    try (Expander dropping =
+        Expander.open(TestData.model("splade-tiny"), Options.builder().dropSpecialTokens(true).build())) {
+      assertTrue(!dropping.tokenWeights(dropping.expand(text)).containsKey("[UNK]"));
+    }
+  }
+
+  @Test
   void vectorsAreImmutableAndSorted() {
     SparseVector vector = expander.expand(SENTENCE);
     int[] indices = vector.indices();

@@ -1,0 +1,123 @@
+//! `spladerunner`: expand a corpus into SPLADE vectors for a search engine, or describe a model directory.
+//!
+//! ```text
+//! spladerunner expand corpus.jsonl --text-field title --text-field text --format anserini -o vectors.jsonl
+//! spladerunner info .cache/models/splade-tiny
+//! ```
+
+mod args;
+mod input;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use indicatif::{ProgressBar, ProgressStyle};
+use spladerunner::{Expander, Options};
+
+use crate::args::{Cli, Command, ExpandArgs};
+use crate::input::Items;
+use crate::output::Sink;
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
+        Command::Expand(args) => expand(args),
+        Command::Info { model } => info(model),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("spladerunner: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The model directory to use: the one given, else `SPLADERUNNER_MODEL`, else the default model installed beside
+/// this program (`../share/spladerunner/models/splade-tiny`), else the one `tools/setup.sh` fetched into this
+/// repository.
+fn model_dir(given: Option<PathBuf>) -> PathBuf {
+    if let Some(dir) = given.or_else(|| std::env::var_os("SPLADERUNNER_MODEL").map(PathBuf::from)) {
+        return dir;
+    }
+    let installed = std::env::current_exe().ok().and_then(|exe| {
+        std::fs::canonicalize(
+            exe.parent()?
+                .join("../share/spladerunner/models/splade-tiny"),
+        )
+        .ok()
+    });
+    installed.unwrap_or_else(|| {
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/.cache/models/splade-tiny"
+        ))
+    })
+}
+
+fn open(model: Option<PathBuf>, options: Options) -> Result<Expander, String> {
+    let dir = model_dir(model);
+    Expander::new(&dir, options).map_err(|e| format!("{} ({})", e, e.status().name()))
+}
+
+fn expand(args: ExpandArgs) -> Result<(), String> {
+    let expander = open(args.model.clone(), args.options())?;
+    let mut items = Items::open(
+        args.input.as_deref(),
+        args.input_format,
+        &args.id_field,
+        &args.text_field,
+    )?;
+    let progress = match items.count() {
+        Some(total) => {
+            let bar = ProgressBar::new(total as u64);
+            let style =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} items, {per_sec}, ETA {eta}")
+                    .map_err(|e| e.to_string())?;
+            bar.set_style(style);
+            bar
+        }
+        None => ProgressBar::hidden(),
+    };
+    let mut sink = Sink::create(args.output.as_deref())?;
+    loop {
+        let batch = items.next_batch(args.batch_size as usize)?;
+        if batch.is_empty() {
+            break;
+        }
+        let texts: Vec<&str> = batch.iter().map(|item| item.text.as_str()).collect();
+        let vectors = expander
+            .expand_batch(&texts)
+            .map_err(|e| format!("{}: {e}", items.name()))?;
+        for (item, vector) in batch.iter().zip(&vectors) {
+            let line = output::line(&expander, item, vector, args.format, args.scale)?;
+            sink.write_line(&line)?;
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    sink.finish()
+}
+
+fn info(model: Option<PathBuf>) -> Result<(), String> {
+    let dir = model_dir(model);
+    let expander = open(Some(dir.clone()), Options::default())?;
+    let info = expander.model_info();
+    println!("model       {}", dir.display());
+    for (i, (name, kind)) in info.inputs.iter().enumerate() {
+        println!("{:<11} {name}: {kind}", if i == 0 { "inputs" } else { "" });
+    }
+    for (i, (name, kind)) in info.outputs.iter().enumerate() {
+        println!("{:<11} {name}: {kind}", if i == 0 { "outputs" } else { "" });
+    }
+    let how = if info.pooled {
+        "SPLADE weights pooled inside the graph"
+    } else {
+        "logits, pooled by spladerunner"
+    };
+    println!("reads       {} ({how})", info.output);
+    println!("vocabulary  {} ids", info.vocab_size);
+    println!("max length  {} tokens", info.max_length);
+    Ok(())
+}

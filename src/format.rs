@@ -1,0 +1,111 @@
+//! The JSON shapes search engines accept for a sparse vector.
+//!
+//! | format | JSON | for |
+//! |---|---|---|
+//! | [`Format::IndicesValues`] | `{"indices":[ids],"values":[weights]}` | Qdrant, Milvus |
+//! | [`Format::TokenWeights`] | `{"token":weight,...}` | OpenSearch `rank_features`, Vespa mapped tensors |
+//! | [`Format::Elasticsearch`] | `{"token":weight,...}`, each `.` in a token written `\u2024` | Elasticsearch `sparse_vector`, `rank_features` |
+//! | [`Format::Impacts`] | `{"token":impact,...}`, `impact = round(weight × scale)`, terms rounding to 0 left out | Anserini/Lucene impact indexes (`JsonVectorCollection`) |
+//! | [`Format::Tei`] | `[{"index":id,"value":weight},...]` | text-embeddings-inference's sparse output |
+//!
+//! Elasticsearch reads a dot in a field name as an object path, so the Elasticsearch format writes every `.`
+//! of a token as U+2024 ONE DOT LEADER (`․`); should two tokens then meet, the larger weight is kept. Its
+//! weights are strictly positive normal floats (a weight below `f32::MIN_POSITIVE` is left out).
+
+use serde_json::{Map, Number, Value};
+
+use crate::error::{Error, Result, Status};
+use crate::vector::SparseVector;
+use crate::vocab::Vocab;
+
+/// The character the Elasticsearch format writes for a `.` in a token.
+pub const ELASTICSEARCH_DOT: char = '\u{2024}';
+
+/// A JSON shape of a sparse vector; see the module documentation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
+    /// `{"indices":[...],"values":[...]}`.
+    IndicesValues,
+    /// `{"token":weight}`.
+    TokenWeights,
+    /// `{"token":weight}` with dots written as U+2024 and only strictly positive normal weights.
+    Elasticsearch,
+    /// `{"token":round(weight × scale)}` without zeros; `scale` must be finite and above 0 (100 is common).
+    Impacts {
+        /// What a weight is multiplied by before rounding.
+        scale: f32,
+    },
+    /// `[{"index":id,"value":weight}]`.
+    Tei,
+}
+
+/// Renders `vector` in `format`, looking tokens up in `vocab`.
+pub(crate) fn render(vector: &SparseVector, vocab: &Vocab, format: Format) -> Result<String> {
+    let token = |id: u32| {
+        vocab.token(id).ok_or_else(|| {
+            Error::new(
+                Status::OutOfRange,
+                format!(
+                    "token id {id} is outside the vocabulary of {} ids",
+                    vocab.len()
+                ),
+            )
+        })
+    };
+    // The shortest decimal that reads back as the same f32 ("0.1", not 0.10000000149011612).
+    let number = |w: f32| {
+        let shortest: f64 = w.to_string().parse().unwrap_or(f64::from(w));
+        Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+    };
+    let value = match format {
+        Format::IndicesValues => serde_json::json!({
+            "indices": vector.indices,
+            "values": vector.weights.iter().map(|&w| number(w)).collect::<Vec<_>>(),
+        }),
+        Format::Tei => Value::Array(
+            vector
+                .iter()
+                .map(|(id, w)| serde_json::json!({"index": id, "value": number(w)}))
+                .collect(),
+        ),
+        Format::TokenWeights => {
+            let mut map = Map::new();
+            for (id, w) in vector.iter() {
+                map.insert(token(id)?.to_string(), number(w));
+            }
+            Value::Object(map)
+        }
+        Format::Elasticsearch => {
+            let mut weights: Vec<(String, f32)> = Vec::with_capacity(vector.len());
+            for (id, w) in vector.iter().filter(|&(_, w)| w >= f32::MIN_POSITIVE) {
+                weights.push((token(id)?.replace('.', &ELASTICSEARCH_DOT.to_string()), w));
+            }
+            let mut map = Map::new();
+            for (key, w) in weights {
+                let kept = map
+                    .get(&key)
+                    .and_then(Value::as_f64)
+                    .map_or(w, |old| w.max(old as f32));
+                map.insert(key, number(kept));
+            }
+            Value::Object(map)
+        }
+        Format::Impacts { scale } => {
+            if !(scale.is_finite() && scale > 0.0) {
+                return Err(Error::new(
+                    Status::InvalidArgument,
+                    format!("the impact scale must be a finite number above 0, got {scale}"),
+                ));
+            }
+            let mut map = Map::new();
+            for (id, w) in vector.iter() {
+                let impact = (f64::from(w) * f64::from(scale)).round();
+                if impact >= 1.0 {
+                    map.insert(token(id)?.to_string(), Value::from(impact as u64));
+                }
+            }
+            Value::Object(map)
+        }
+    };
+    Ok(value.to_string())
+}

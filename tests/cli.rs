@@ -1,0 +1,194 @@
+//! The `spladerunner` command end to end: a real corpus into each engine's format, and bad input that stops
+//! with the file name and line number and leaves no output behind.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn spladerunner(args: &[&str], stdin: Option<&str>) -> Output {
+    let ort = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_spladerunner"))
+        .args(args)
+        .env("ORT_DYLIB_PATH", ort)
+        .env("SPLADERUNNER_MODEL", common::model("splade-tiny"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(text) = stdin {
+        std::io::Write::write_all(&mut pipe, text.as_bytes()).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn cranfield() -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cranfield/corpus.jsonl");
+    assert!(path.is_file(), "{} is missing", path.display());
+    path
+}
+
+#[test]
+fn cranfield_becomes_an_anserini_json_vector_collection() {
+    let out = common::temp_dir("cli-anserini").join("vectors.jsonl");
+    let input = cranfield();
+    let run = spladerunner(
+        &[
+            "expand",
+            input.to_str().unwrap(),
+            "--text-field",
+            "title,text",
+            "--format",
+            "anserini",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        run.stderr.is_empty(),
+        "no progress bar when stderr is not a terminal"
+    );
+    let corpus: Vec<Value> = lines(&input);
+    let vectors = lines(&out);
+    assert_eq!(vectors.len(), 1400);
+    for (doc, line) in corpus.iter().zip(&vectors) {
+        assert_eq!(line["id"], doc["_id"], "ids in input order, as strings");
+        let contents = format!(
+            "{} {}",
+            doc["title"].as_str().unwrap(),
+            doc["text"].as_str().unwrap()
+        );
+        assert_eq!(line["contents"].as_str(), Some(contents.as_str()));
+        let vector = line["vector"].as_object().unwrap();
+        assert!(
+            vector.values().all(|v| v.as_u64().is_some_and(|n| n >= 1)),
+            "positive integer impacts"
+        );
+    }
+}
+
+#[test]
+fn each_format_comes_out_of_standard_input() {
+    let text = "The Manhattan Project and its atomic bomb\nfuel cells\n";
+    for format in ["indices", "tokens", "elasticsearch", "anserini", "tei"] {
+        let run = spladerunner(&["expand", "--format", format, "--top-k", "8"], Some(text));
+        assert!(
+            run.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let out: Vec<Value> = String::from_utf8(run.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(out.len(), 2, "{format}");
+        for (n, line) in out.iter().enumerate() {
+            let id = &line["id"];
+            assert!(
+                id == &Value::from(n + 1) || id == &Value::from((n + 1).to_string()),
+                "{format}: {id}"
+            );
+            let terms = match &line["vector"] {
+                Value::Object(map) if format == "indices" => {
+                    map["indices"].as_array().unwrap().len()
+                }
+                Value::Object(map) => map.len(),
+                Value::Array(list) => list.len(),
+                other => panic!("{format}: vector {other}"),
+            };
+            assert!((1..=8).contains(&terms), "{format}: {terms} terms");
+        }
+    }
+}
+
+#[test]
+fn a_malformed_line_stops_with_its_file_and_line_and_writes_nothing() {
+    let dir = common::temp_dir("cli-bad");
+    let input = dir.join("bad.jsonl");
+    std::fs::write(&input, "{\"id\": 1, \"text\": \"fine\"}\n{\"id\": 2, \"text\": \"fine too\"}\n{\"id\": 3, \"text\": \n")
+        .unwrap();
+    let out = dir.join("out.jsonl");
+    let run = spladerunner(
+        &[
+            "expand",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("bad.jsonl:3: invalid JSON"), "{stderr}");
+    assert!(!out.exists(), "no output file");
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("bad.jsonl")],
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn a_missing_field_is_named() {
+    let dir = common::temp_dir("cli-field");
+    let input = dir.join("docs.jsonl");
+    std::fs::write(&input, "{\"id\": \"a\", \"body\": \"x\"}\n").unwrap();
+    let run = spladerunner(&["expand", input.to_str().unwrap()], None);
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("docs.jsonl:1: no field \"text\""),
+        "{stderr}"
+    );
+    let run = spladerunner(
+        &[
+            "expand",
+            input.to_str().unwrap(),
+            "--text-field",
+            "body",
+            "--id-field",
+            "key",
+        ],
+        None,
+    );
+    assert!(String::from_utf8_lossy(&run.stderr).contains("docs.jsonl:1: no id field (\"key\")"));
+}
+
+#[test]
+fn info_describes_the_model() {
+    let run = spladerunner(&["info"], None);
+    assert!(run.status.success());
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    for expected in [
+        "input_ids: Int64 [-1, -1]",
+        "weights: Float32 [-1, 30522]",
+        "vocabulary  30522 ids",
+        "max length  512 tokens",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in\n{stdout}");
+    }
+}
