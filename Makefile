@@ -12,7 +12,7 @@ PREFIX  ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java compare \
-	eval-curves install test-install
+	eval-curves install test-install bench-bindings
 
 demo: setup
 	$(CARGO) run --release --example expand
@@ -124,3 +124,7 @@ test-install:
 	$(DEST)/expand $(DEST)/share/spladerunner/models/splade-tiny "atomic energy"
 	$(DEST)/bin/spladerunner info
 	echo "atomic energy" | $(DEST)/bin/spladerunner expand --format tokens --top-k 5
+
+# Each binding's documents throughput against the core's, rounds in turn in one run (not part of `make test`).
+bench-bindings: build
+	bash tools/bench_bindings.sh 3
