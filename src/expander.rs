@@ -8,6 +8,7 @@ use ort::session::SessionInputValue;
 use ort::value::TensorRef;
 
 use crate::batch::{self, Group, Inputs};
+use crate::decoder::Decoder;
 use crate::error::{Error, Result, Status};
 use crate::format::{self, Format};
 use crate::model::{ModelFiles, ModelInfo, OutputKind, Signature};
@@ -29,6 +30,9 @@ pub struct Expander {
     tokenizer: TextTokenizer,
     vocab: Vocab,
     signature: Signature,
+    /// The library's decoder, for a graph that stops at the hidden states.
+    decoder: Option<Decoder>,
+    decoder_threads: usize,
     sessions: SessionPool,
     min_weight: f32,
     top_k: Option<usize>,
@@ -52,16 +56,30 @@ impl Expander {
         let environment = runtime::environment(options.ort_library_path.as_deref())?;
         let threads = options.intra_op_threads;
         let prepacked = PrepackedWeights::new();
-        let first = runtime::open_session(&environment, &files.onnx, threads, &prepacked)?;
-        let signature = Signature::of(&first, &files.onnx, vocab.len())?;
+        // With the library's decoder, ONNX Runtime's threads must not spin after a run: the decoder needs the
+        // cores next.
+        let spin = files.decoder.is_none();
+        let first = runtime::open_session(&environment, &files.onnx, threads, spin, &prepacked)?;
+        let signature = Signature::of(&first, &files.onnx, vocab.len(), files.decoder.is_some())?;
+        let decoder = match (signature.output_kind, &files.decoder) {
+            (OutputKind::Hidden(width), Some(path)) => {
+                Some(Decoder::load(path, vocab.len(), width)?)
+            }
+            _ => None,
+        };
+        let decoder_threads = threads
+            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+            .unwrap_or(1);
         let onnx = files.onnx.clone();
         let sessions = SessionPool::new(first, options.sessions, move || {
-            runtime::open_session(&environment, &onnx, threads, &prepacked)
+            runtime::open_session(&environment, &onnx, threads, spin, &prepacked)
         });
         let expander = Expander {
             tokenizer,
             vocab,
             signature,
+            decoder,
+            decoder_threads,
             sessions,
             min_weight: options.min_weight,
             top_k: options.top_k,
@@ -144,7 +162,11 @@ impl Expander {
             inputs: self.signature.inputs.clone(),
             outputs: self.signature.outputs.clone(),
             output: self.signature.output.clone(),
-            pooled: self.signature.output_kind == OutputKind::Pooled,
+            pooling: match self.signature.output_kind {
+                OutputKind::Pooled => "pooled in the graph",
+                OutputKind::Logits => "logits, pooled by spladerunner",
+                OutputKind::Hidden(_) => "hidden states, decoded and pooled by spladerunner",
+            },
             vocab_size: self.vocab_size(),
             max_length: self.max_length(),
         }
@@ -210,6 +232,7 @@ impl Expander {
         let expected: &[i64] = match signature.output_kind {
             OutputKind::Logits => &[rows as i64, seq as i64, vocab as i64],
             OutputKind::Pooled => &[rows as i64, vocab as i64],
+            OutputKind::Hidden(width) => &[rows as i64, seq as i64, width as i64],
         };
         if &out_shape[..] != expected || data.len() != expected.iter().product::<i64>() as usize {
             return Err(Error::new(
@@ -234,6 +257,13 @@ impl Expander {
                         &dense[..]
                     }
                     OutputKind::Pooled => row_data,
+                    OutputKind::Hidden(width) => {
+                        let real = &row_data[..tokens[member].len() * width];
+                        if let Some(decoder) = &self.decoder {
+                            decoder.pool(real, &mut dense, self.decoder_threads);
+                        }
+                        &dense[..]
+                    }
                 };
                 SparseVector::from_dense(weights)
             })

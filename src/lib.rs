@@ -20,6 +20,7 @@
 //! only terms with `w > 0` are kept.
 
 mod batch;
+mod decoder;
 mod error;
 mod expander;
 pub mod ffi;

@@ -4,7 +4,9 @@
 //! A directory holds `model.onnx` and `tokenizer.json`, and may hold `config.json`, `tokenizer_config.json` and
 //! `special_tokens_map.json`. The graph's inputs are found by name: `input_ids`; `attention_mask` or `input_mask`;
 //! optionally `token_type_ids` or `segment_ids`; all int64 `[batch, seq]`. Its output is either masked-LM logits
-//! `[batch, seq, vocab]` (the library pools them) or SPLADE weights already pooled in the graph `[batch, vocab]`.
+//! `[batch, seq, vocab]` (the library pools them), SPLADE weights already pooled in the graph `[batch, vocab]`,
+//! or the masked-LM head's hidden states `[batch, seq, hidden]` with the decoder in `decoder.safetensors`
+//! (`weight [vocab, hidden]`, `bias [vocab]`, float32), which the library decodes itself.
 
 use std::path::{Path, PathBuf};
 
@@ -18,6 +20,8 @@ use crate::error::{Error, Result, Status};
 pub(crate) struct ModelFiles {
     pub(crate) onnx: PathBuf,
     pub(crate) tokenizer: PathBuf,
+    /// `decoder.safetensors`, when the graph stops at the hidden states.
+    pub(crate) decoder: Option<PathBuf>,
     config: Option<Value>,
     tokenizer_config: Option<Value>,
 }
@@ -50,6 +54,7 @@ impl ModelFiles {
         Ok(ModelFiles {
             onnx: required("model.onnx")?,
             tokenizer: required("tokenizer.json")?,
+            decoder: Some(dir.join("decoder.safetensors")).filter(|p| p.is_file()),
             config: read_optional_json(&dir.join("config.json"))?,
             tokenizer_config: read_optional_json(&dir.join("tokenizer_config.json"))?,
         })
@@ -92,6 +97,9 @@ pub(crate) enum OutputKind {
     Logits,
     /// SPLADE weights `[batch, vocab]`, pooled inside the graph.
     Pooled,
+    /// The masked-LM head's hidden states `[batch, seq, hidden]` (of this width): the library decodes and pools
+    /// them with `decoder.safetensors`.
+    Hidden(usize),
 }
 
 /// The names under which the graph takes its inputs and gives its output.
@@ -116,8 +124,9 @@ pub struct ModelInfo {
     pub outputs: Vec<(String, String)>,
     /// The output the expander reads.
     pub output: String,
-    /// True when that output is pooled inside the graph (`[batch, vocab]`), false for logits.
-    pub pooled: bool,
+    /// How the output becomes weights: `"pooled in the graph"`, `"logits, pooled by spladerunner"` or
+    /// `"hidden states, decoded and pooled by spladerunner"`.
+    pub pooling: &'static str,
     /// The number of vocabulary ids.
     pub vocab_size: usize,
     /// Tokens per text window, special tokens included.
@@ -131,7 +140,12 @@ const TYPE_NAMES: [&str; 2] = ["token_type_ids", "segment_ids"];
 impl Signature {
     /// Reads the session's inputs and outputs and checks them against the contract and the tokenizer's
     /// vocabulary size.
-    pub(crate) fn of(session: &Session, model: &Path, vocab_size: usize) -> Result<Self> {
+    pub(crate) fn of(
+        session: &Session,
+        model: &Path,
+        vocab_size: usize,
+        has_decoder: bool,
+    ) -> Result<Self> {
         let invalid =
             |what: String| Error::new(Status::InvalidModel, format!("{}: {what}", model.display()));
         let mut ids = None;
@@ -180,7 +194,8 @@ impl Signature {
                 found()
             ))
         })?;
-        let (output, output_kind) = pick_output(session, vocab_size).map_err(invalid)?;
+        let (output, output_kind) =
+            pick_output(session, vocab_size, has_decoder).map_err(invalid)?;
         let described = |outlets: &[Outlet]| {
             outlets
                 .iter()
@@ -208,23 +223,32 @@ impl Signature {
 fn pick_output(
     session: &Session,
     vocab_size: usize,
+    has_decoder: bool,
 ) -> std::result::Result<(String, OutputKind), String> {
     for output in session.outputs() {
         let ValueType::Tensor { ty, shape, .. } = output.dtype() else {
             continue;
         };
+        if *ty != TensorElementType::Float32 {
+            continue;
+        }
+        let last = shape[shape.len().saturating_sub(1)];
         let kind = match shape.len() {
+            3 if has_decoder && last > 0 && last as usize != vocab_size => {
+                OutputKind::Hidden(last as usize)
+            }
             3 => OutputKind::Logits,
             2 => OutputKind::Pooled,
             _ => continue,
         };
-        if *ty != TensorElementType::Float32 {
-            continue;
+        if let OutputKind::Hidden(_) = kind {
+            return Ok((output.name().to_string(), kind));
         }
-        let vocab = shape[shape.len() - 1];
+        let vocab = last;
         if vocab >= 0 && vocab as usize != vocab_size {
             return Err(format!(
-                "output '{}' {} has a vocabulary dimension of {vocab}, but tokenizer.json has {vocab_size} tokens",
+                "output '{}' {} has a vocabulary dimension of {vocab}, but tokenizer.json has {vocab_size} tokens \
+                 (a graph that stops at the hidden states needs its decoder in decoder.safetensors)",
                 output.name(),
                 describe(output)
             ));

@@ -185,7 +185,8 @@ fn info_describes_the_model() {
     let stdout = String::from_utf8(run.stdout).unwrap();
     for expected in [
         "input_ids: Int64 [-1, -1]",
-        "weights: Float32 [-1, 30522]",
+        "hidden: Float32 [-1, -1, 128]",
+        "decoded and pooled by spladerunner",
         "vocabulary  30522 ids",
         "max length  512 tokens",
     ] {

@@ -118,6 +118,36 @@ fn a_corrupt_config_is_invalid() {
 }
 
 #[test]
+fn hidden_states_without_their_decoder_are_invalid() {
+    let dir = copy_of_tiny(
+        "no-decoder",
+        &["model.onnx", "tokenizer.json", "config.json"],
+    );
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["128", "decoder.safetensors"],
+    );
+}
+
+#[test]
+fn a_truncated_decoder_is_invalid() {
+    let dir = copy_of_tiny(
+        "bad-decoder",
+        &["model.onnx", "tokenizer.json", "config.json"],
+    );
+    let bytes = std::fs::read(common::model("splade-tiny").join("decoder.safetensors")).unwrap();
+    std::fs::write(dir.join("decoder.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["decoder.safetensors", "weight"],
+    );
+}
+
+#[test]
 fn a_wrong_output_shape_is_invalid_and_named() {
     fails(
         &common::model("bad-output-shape"),

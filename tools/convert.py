@@ -15,6 +15,10 @@ Choices worth knowing:
   (`cls.predictions.decoder.weight.T`) rather than produced by a Transpose node, so that the
   decoder MatMul has a plain constant weight, which is what int8 quantization and ORT's prepacked
   MatMul kernels want. Cost: vocab*hidden*4 bytes more on disk (15.6 MB for splade-tiny).
+- `--hidden-output` stops the graph at the MLM head's hidden states `[batch, seq, hidden]` and writes
+  the decoder (weight [vocab, hidden], bias [vocab]) to decoder.safetensors: spladerunner then decodes
+  and pools itself, screening the vocabulary with int8 bounds and computing only the rows that can be
+  positive exactly (src/decoder).
 - `--pooled` applies SPLADE pooling in the graph: max over non-padded positions, then
   log(1 + relu(.)). Padded positions take the first real position's hidden state before the decoder,
   so they repeat its scores and cannot change the max (exact, no pass over [batch, seq, vocab], and
@@ -36,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
-from safetensors.numpy import load_file
+from safetensors.numpy import load_file, save_file
 
 OPSET = 17  # the first opset with LayerNormalization
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
@@ -120,7 +124,7 @@ class GraphBuilder:
 
 
 def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
-                vocab_chunks: int = 1) -> onnx.ModelProto:
+                vocab_chunks: int = 1, hidden_output: bool = False) -> onnx.ModelProto:
     """Build the BERT masked-LM graph (logits, or SPLADE-pooled weights with `pooled`)."""
     g, w = GraphBuilder(), weights
     h, n_heads = cfg["hidden_size"], cfg["num_attention_heads"]
@@ -188,12 +192,15 @@ def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
     t = layer_norm(gelu(dense(x, "cls.predictions.transform.dense")),
                    "cls.predictions.transform.LayerNorm")
     decoder = w.get("cls.predictions.decoder.weight", w["bert.embeddings.word_embeddings.weight"])
-    bias = g.const("cls.predictions.bias", w["cls.predictions.bias"])
+    bias = lambda: g.const("cls.predictions.bias", w["cls.predictions.bias"])  # noqa: E731
 
     def decode(x, cols, name):  # the decoder's scores for the vocabulary slice `cols`
         return g.op("MatMul", x, g.const(name, np.ascontiguousarray(decoder.T[:, cols])))
 
-    if pooled:
+    if hidden_output:
+        # The library decodes and pools itself from these hidden states and decoder.safetensors.
+        out_name, out_dims, result = "hidden", ["batch", "seq", h], t
+    elif pooled:
         # Padding: every padded position's hidden state is replaced by the first real position's, so
         # its scores repeat that position's and cannot change the max. Exact, and it costs a pass over
         # [batch, seq, hidden] rather than over [batch, seq, vocab]; it also keeps padding out of the
@@ -209,12 +216,12 @@ def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
         peaks = [g.op("ReduceMax", decode(t, cols, f"cls.predictions.decoder.weight.T.{c}"), axes=[1],
                       keepdims=0)
                  for c, cols in enumerate(np.array_split(np.arange(vocab), vocab_chunks))]
-        peak = g.op("Add", peaks[0] if vocab_chunks == 1 else g.op("Concat", *peaks, axis=1), bias)
+        peak = g.op("Add", peaks[0] if vocab_chunks == 1 else g.op("Concat", *peaks, axis=1), bias())
         out_name, out_dims = "weights", ["batch", vocab]
         result = g.op("Log", g.op("Add", g.op("Relu", peak), one))
     else:
         scores = decode(t, np.arange(vocab), "cls.predictions.decoder.weight.T")
-        out_name, out_dims, result = "logits", ["batch", "seq", vocab], g.op("Add", scores, bias)
+        out_name, out_dims, result = "logits", ["batch", "seq", vocab], g.op("Add", scores, bias())
     g.nodes.append(helper.make_node("Identity", [result], [out_name], name="output"))
 
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])
@@ -228,7 +235,7 @@ def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
 
 
 def convert(src: Path, out: Path, pooled=False, input_names="standard", bert_base_random=False,
-            seed=0, vocab_chunks=1) -> Path:
+            seed=0, vocab_chunks=1, hidden_output=False) -> Path:
     """Write OUT/model.onnx and copy the tokenizer/config files; returns the model path."""
     src, out = Path(src), Path(out)
     cfg = json.loads((src / "config.json").read_text())
@@ -237,10 +244,15 @@ def convert(src: Path, out: Path, pooled=False, input_names="standard", bert_bas
         weights = random_weights(cfg, seed)
     else:
         weights = load_weights(src)
-    model = build_model(weights, cfg, pooled, input_names, vocab_chunks)
+    model = build_model(weights, cfg, pooled, input_names, vocab_chunks, hidden_output)
     onnx.checker.check_model(model, full_check=True)
     out.mkdir(parents=True, exist_ok=True)
     onnx.save(model, str(out / "model.onnx"))
+    if hidden_output:
+        decoder = weights.get("cls.predictions.decoder.weight", weights["bert.embeddings.word_embeddings.weight"])
+        save_file({"weight": np.ascontiguousarray(decoder, dtype=np.float32),
+                   "bias": np.ascontiguousarray(weights["cls.predictions.bias"], dtype=np.float32)},
+                  str(out / "decoder.safetensors"))
     if bert_base_random:  # describe the shape actually written
         (out / "config.json").write_text(json.dumps(cfg, indent=2) + "\n")
     for name in TOKENIZER_FILES + (() if bert_base_random else ("config.json",)):
@@ -260,9 +272,12 @@ def main():
     ap.add_argument("--seed", type=int, default=0, help="seed for --bert-base-random")
     ap.add_argument("--vocab-chunks", type=int, default=1,
                     help="with --pooled: run the decoder over this many vocabulary slices")
+    ap.add_argument("--hidden-output", action="store_true",
+                    help="output the MLM head's hidden states [batch, seq, hidden] and write the decoder to "
+                         "decoder.safetensors, for the library's own decoder")
     args = ap.parse_args()
     path = convert(args.src, args.out, args.pooled, args.input_names, args.bert_base_random, args.seed,
-                   args.vocab_chunks)
+                   args.vocab_chunks, args.hidden_output)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
-MODEL_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json")
+MODEL_FILES = ("tokenizer.json", "config.json", "tokenizer_config.json", "special_tokens_map.json",
+               "decoder.safetensors")
 
 
 def quantize(src: Path, out: Path, per_channel: bool = False) -> Path:

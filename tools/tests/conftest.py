@@ -33,5 +33,5 @@ def tiny_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def pooled_dir() -> Path:
-    """The default splade-tiny: pooling inside the graph (weights output), decoder in vocabulary chunks."""
-    return _need("models/splade-tiny")
+    """splade-tiny pooling inside the graph (weights output), decoder in vocabulary chunks."""
+    return _need("models/splade-tiny-chunked")

@@ -147,6 +147,18 @@ def test_original_input_names(tmp_path, src_dir, batch, expected):
     assert np.abs(logits[valid] - expected[valid]).max() <= TOL
 
 
+def test_hidden_output_and_its_decoder_give_the_logits(tmp_path, src_dir, batch, expected):
+    """--hidden-output: the graph's hidden states times decoder.safetensors are the logits."""
+    convert(src_dir, tmp_path, hidden_output=True)
+    sess = session(tmp_path)
+    assert [(o.name, o.shape) for o in sess.get_outputs()] == [("hidden", ["batch", "seq", 128])]
+    decoder = load_file(str(tmp_path / "decoder.safetensors"))
+    assert decoder["weight"].shape == (30522, 128) and decoder["bias"].shape == (30522,)
+    logits = run(sess, *batch) @ decoder["weight"].T + decoder["bias"]
+    valid = batch[1].astype(bool)
+    assert np.abs(logits[valid] - expected[valid]).max() <= TOL
+
+
 def test_graph_uses_matmul_not_gemm(tiny_dir):
     """quantize_dynamic quantizes MatMul, not Gemm; every dense layer must be MatMul with a constant."""
     model = onnx.load(str(tiny_dir / "model.onnx"))

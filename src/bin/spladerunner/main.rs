@@ -111,12 +111,7 @@ fn info(model: Option<PathBuf>) -> Result<(), String> {
     for (i, (name, kind)) in info.outputs.iter().enumerate() {
         println!("{:<11} {name}: {kind}", if i == 0 { "outputs" } else { "" });
     }
-    let how = if info.pooled {
-        "SPLADE weights pooled inside the graph"
-    } else {
-        "logits, pooled by spladerunner"
-    };
-    println!("reads       {} ({how})", info.output);
+    println!("reads       {} ({})", info.output, info.pooling);
     println!("vocabulary  {} ids", info.vocab_size);
     println!("max length  {} tokens", info.max_length);
     Ok(())

@@ -1,0 +1,274 @@
+//! The screening pass: an upper bound of every vocabulary row's pooled logit from int8 dot products.
+//!
+//! A row `w` is stored as `s·q` with `s = max|w| / 127` and `q` int8; a hidden state `h` as `t·r`, `r` int8.
+//! Writing `h = t(r + e)`, `w = s(q + f)` with rounding errors `|e|, |f| <= ½`,
+//! `h·w = t·s·(r·q + r·f + e·q + e·f) <= t·s·(r·q + ½‖r‖₁ + ½‖q‖₁ + hidden/4)`. The VNNI instruction multiplies
+//! unsigned by signed bytes, so `r` is stored as `r + 128` and `128·Σq` is taken off again. A margin of
+//! `4e-5·max‖h‖₂·‖w‖₂` covers float rounding in the bound and in the float32 product it bounds.
+
+/// Vocabulary rows per block: one AVX-512 register of 32-bit lanes.
+pub(super) const BLOCK: usize = 16;
+/// Hidden values per group: the 4 bytes one VNNI lane multiplies.
+const GROUP: usize = 4;
+/// The rounding margin, relative to `max‖h‖₂·‖w‖₂`.
+const MARGIN: f32 = 4e-5;
+
+/// The vocabulary rows in int8, 16 rows interleaved per 4 hidden values (the VNNI layout), with what the bound
+/// needs of each row.
+pub(super) struct Rows {
+    /// `[block][group][row in block][4]` int8.
+    quantized: Vec<i8>,
+    groups: usize,
+    /// Per row (padded to whole blocks): the scale `s`, the constant `½‖q‖₁ + hidden/4 - 128·Σq`, and
+    /// `MARGIN·‖w‖₂`.
+    scale: Vec<f32>,
+    constant: Vec<f32>,
+    margin: Vec<f32>,
+}
+
+impl Rows {
+    pub(super) fn new(weight: &[f32], vocab: usize, hidden: usize) -> Self {
+        let groups = hidden.div_ceil(GROUP);
+        let padded = vocab.next_multiple_of(BLOCK);
+        let mut rows = Rows {
+            quantized: vec![0; padded * groups * GROUP],
+            groups,
+            scale: vec![0.0; padded],
+            constant: vec![0.0; padded],
+            margin: vec![0.0; padded],
+        };
+        for (v, w) in weight.chunks_exact(hidden).enumerate() {
+            let max = w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = max / 127.0;
+            let (mut sum, mut l1) = (0i64, 0i64);
+            for (k, &x) in w.iter().enumerate() {
+                let q = if scale > 0.0 {
+                    (x / scale).round().clamp(-127.0, 127.0) as i8
+                } else {
+                    0
+                };
+                sum += i64::from(q);
+                l1 += i64::from(q).abs();
+                let (block, lane) = (v / BLOCK, v % BLOCK);
+                rows.quantized[((block * groups + k / GROUP) * BLOCK + lane) * GROUP + k % GROUP] =
+                    q;
+            }
+            rows.scale[v] = scale;
+            // The integers reach 2·255·127·hidden; each of the three float operations on them (conversion,
+            // two additions) may round by half a unit in the last place of that: 4·2⁻²⁴ of it covers them.
+            let rounding = 4.0 * (2.0 * 255.0 * 127.0 * hidden as f32) / 16_777_216.0;
+            rows.constant[v] =
+                0.5 * l1 as f32 + hidden as f32 / 4.0 - 128.0 * sum as f32 + rounding;
+            rows.margin[v] = MARGIN * w.iter().map(|x| x * x).sum::<f32>().sqrt();
+        }
+        rows
+    }
+
+    /// The rows in `range` (block-aligned at its start) whose bound on `max_p h_p·w + b` is above zero.
+    pub(super) fn candidates(
+        &self,
+        states: &States,
+        bias: &[f32],
+        range: std::ops::Range<usize>,
+    ) -> Vec<usize> {
+        let mut found = Vec::new();
+        for block in range.start / BLOCK..range.end.div_ceil(BLOCK) {
+            let peaks = self.block_peaks(block, states);
+            for (lane, peak) in peaks.iter().enumerate() {
+                let v = block * BLOCK + lane;
+                if v < range.end
+                    && self.scale[v] * peak + bias[v] + self.margin[v] * states.max_norm > 0.0
+                {
+                    found.push(v);
+                }
+            }
+        }
+        found
+    }
+
+    /// For the 16 rows of `block`: `max_p t_p·(r_p·q + ½‖r_p‖₁ + constant)`, the bound before the row scale.
+    fn block_peaks(&self, block: usize, states: &States) -> [f32; BLOCK] {
+        #[cfg(target_arch = "x86_64")]
+        if vnni() {
+            // SAFETY: the CPU has AVX-512 F, BW and VNNI.
+            return unsafe { self.block_peaks_vnni(block, states) };
+        }
+        self.block_peaks_portable(block, states)
+    }
+
+    fn block_peaks_portable(&self, block: usize, states: &States) -> [f32; BLOCK] {
+        let mut peaks = [f32::NEG_INFINITY; BLOCK];
+        let weights =
+            &self.quantized[block * self.groups * BLOCK * GROUP..][..self.groups * BLOCK * GROUP];
+        for p in 0..states.positions {
+            let u = &states.unsigned[p * states.stride..(p + 1) * states.stride];
+            for (lane, peak) in peaks.iter_mut().enumerate() {
+                let mut dot = 0i32;
+                for g in 0..self.groups {
+                    for i in 0..GROUP {
+                        let q = weights[(g * BLOCK + lane) * GROUP + i];
+                        dot += i32::from(u[g * GROUP + i]) * i32::from(q);
+                    }
+                }
+                let bound = (dot as f32 + self.constant[block * BLOCK + lane] + states.half_l1[p])
+                    * states.scale[p];
+                *peak = peak.max(bound);
+            }
+        }
+        peaks
+    }
+
+    /// [`Rows::block_peaks_portable`] with VNNI: the same integers, the same float operations in the same order.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    unsafe fn block_peaks_vnni(&self, block: usize, states: &States) -> [f32; BLOCK] {
+        use std::arch::x86_64::*;
+        let mut peak = _mm512_set1_ps(f32::NEG_INFINITY);
+        let mut p = 0;
+        // Eight positions at a time share each load of 16 rows × 4 values, with eight independent accumulators
+        // in flight: enough to hide the latency of the dot-product instruction.
+        while p + 12 <= states.positions {
+            peak = _mm512_max_ps(peak, self.positions_vnni::<12>(block, states, p));
+            p += 12;
+        }
+        while p + 4 <= states.positions {
+            peak = _mm512_max_ps(peak, self.positions_vnni::<4>(block, states, p));
+            p += 4;
+        }
+        while p < states.positions {
+            peak = _mm512_max_ps(peak, self.positions_vnni::<1>(block, states, p));
+            p += 1;
+        }
+        let mut out = [0.0f32; BLOCK];
+        _mm512_storeu_ps(out.as_mut_ptr(), peak);
+        out
+    }
+
+    /// The bounds of positions `first..first + N` for the rows of `block`, reduced by max.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
+    #[inline]
+    unsafe fn positions_vnni<const N: usize>(
+        &self,
+        block: usize,
+        states: &States,
+        first: usize,
+    ) -> std::arch::x86_64::__m512 {
+        use std::arch::x86_64::*;
+        let weights = self
+            .quantized
+            .as_ptr()
+            .add(block * self.groups * BLOCK * GROUP);
+        let r = states.unsigned.as_ptr().add(first * states.stride);
+        let mut acc = [_mm512_setzero_si512(); N];
+        for g in 0..self.groups {
+            let w = _mm512_loadu_si512(weights.add(g * BLOCK * GROUP) as *const _);
+            for (j, a) in acc.iter_mut().enumerate() {
+                let x = _mm512_set1_epi32(
+                    (r.add(j * states.stride + g * GROUP) as *const i32).read_unaligned(),
+                );
+                *a = _mm512_dpbusd_epi32(*a, x, w);
+            }
+        }
+        let constant = _mm512_loadu_ps(self.constant.as_ptr().add(block * BLOCK));
+        let mut peak = _mm512_set1_ps(f32::NEG_INFINITY);
+        for (j, a) in acc.iter().enumerate() {
+            let sum = _mm512_add_ps(_mm512_cvtepi32_ps(*a), constant);
+            let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[first + j]));
+            peak = _mm512_max_ps(
+                peak,
+                _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[first + j])),
+            );
+        }
+        peak
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn vnni() -> bool {
+    use std::sync::OnceLock;
+    static VNNI: OnceLock<bool> = OnceLock::new();
+    *VNNI.get_or_init(|| {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vnni")
+    })
+}
+
+/// One text's hidden states in int8 (offset to unsigned), with their scales and norms.
+pub(super) struct States {
+    /// `[position][stride]`: `r + 128`, the padding at 128 (that is, 0).
+    unsigned: Vec<u8>,
+    stride: usize,
+    positions: usize,
+    scale: Vec<f32>,
+    half_l1: Vec<f32>,
+    /// `max_p ‖h_p‖₂`.
+    max_norm: f32,
+}
+
+impl States {
+    pub(super) fn new(hidden: &[f32], width: usize) -> Self {
+        let positions = hidden.len() / width;
+        let stride = width.next_multiple_of(GROUP);
+        let mut states = States {
+            unsigned: vec![128; positions * stride],
+            stride,
+            positions,
+            scale: Vec::with_capacity(positions),
+            half_l1: Vec::with_capacity(positions),
+            max_norm: 0.0,
+        };
+        for (p, h) in hidden.chunks_exact(width).enumerate() {
+            let max = h.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let scale = max / 127.0;
+            let mut l1 = 0i32;
+            for (k, &x) in h.iter().enumerate() {
+                let r = if scale > 0.0 {
+                    (x / scale).round().clamp(-127.0, 127.0) as i32
+                } else {
+                    0
+                };
+                l1 += r.abs();
+                states.unsigned[p * stride + k] = (r + 128) as u8;
+            }
+            states.scale.push(scale);
+            states.half_l1.push(0.5 * l1 as f32);
+            states.max_norm = states
+                .max_norm
+                .max(h.iter().map(|x| x * x).sum::<f32>().sqrt());
+        }
+        states
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The VNNI kernel gives the very numbers of the portable one (which every CPU runs).
+    #[test]
+    fn vnni_and_portable_kernels_agree() {
+        #[cfg(target_arch = "x86_64")]
+        if vnni() {
+            let (vocab, hidden, positions) = (100, 70, 23); // 70: the last group padded
+            let value = |i: usize| {
+                ((i * 7919 % 1000) as f32 / 500.0 - 1.0)
+                    * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
+            };
+            let weight: Vec<f32> = (0..vocab * hidden).map(value).collect();
+            let states: Vec<f32> = (0..positions * hidden).map(|i| value(i + 17)).collect();
+            let rows = Rows::new(&weight, vocab, hidden);
+            let states = States::new(&states, hidden);
+            for block in 0..vocab.div_ceil(BLOCK) {
+                // SAFETY: the CPU has VNNI (checked above).
+                let fast = unsafe { rows.block_peaks_vnni(block, &states) };
+                assert_eq!(
+                    fast,
+                    rows.block_peaks_portable(block, &states),
+                    "block {block}"
+                );
+            }
+        }
+    }
+}
