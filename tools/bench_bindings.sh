@@ -2,12 +2,15 @@
 # The documents job of the core benchmark (examples/bench: paragraphs.txt in batches of 32 at max_length 256,
 # default options), then the same through each binding (Go ExpandBatchFile, Java Bench, Node bench.js), ROUNDS
 # times in turn, in one run; prints each docs/s and the median ratio of each binding to the core.
-# Run after `make test` (or make build, go/npm/mvn builds). Usage: tools/bench_bindings.sh [ROUNDS]
+# Run after `make test` (or make build, go/npm/mvn builds); the Java classes and the Node addon are rebuilt.
+# Usage: tools/bench_bindings.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 cargo build -q --release --example bench
 (cd bindings/java && mvn -B -q -ntp test-compile)
+# The addon's build directory holds its own copy of libspladerunner.so: refresh it.
+(cd bindings/node && npm run -s build >/dev/null)
 declare -A runs
 for ((r = 1; r <= rounds; r++)); do
     core=$(target/release/examples/bench --job docs --json | sed -n 's/.*"docs_per_s":\([0-9.]*\).*/\1/p')
