@@ -15,6 +15,7 @@
 //! Rows whose bound is at most zero have weight zero whatever the rounding, so the vectors are those of the full
 //! product.
 
+mod amx;
 mod exact;
 mod file;
 mod screen;
@@ -55,7 +56,7 @@ impl Decoder {
         let per_thread = self
             .vocab
             .div_ceil(threads.max(1))
-            .next_multiple_of(screen::BLOCK);
+            .next_multiple_of(screen::STEP);
         let work = |start: usize, out: &mut [f32]| {
             let end = start + out.len();
             let mut sums = Vec::new();

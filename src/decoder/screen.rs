@@ -5,18 +5,29 @@
 //! `h·w = t·s·(r·q + r·f + e·q + e·f) <= t·s·(r·q + ½‖r‖₁ + ½‖q‖₁ + hidden/4)`. The VNNI instruction multiplies
 //! unsigned by signed bytes, so `r` is stored as `r + 128` and `128·Σq` is taken off again. A margin of
 //! `4e-5·max‖h‖₂·‖w‖₂` covers float rounding in the bound and in the float32 product it bounds.
+//!
+//! Three kernels compute the same integers and then the same float operations, so the same bounds: AMX tiles
+//! (32 positions × 32 rows per step, [`super::amx`]) where the CPU and the kernel allow them, else AVX-512
+//! VNNI, else portable code (which is also what runs under valgrind).
 
 /// Vocabulary rows per block: one AVX-512 register of 32-bit lanes.
 pub(super) const BLOCK: usize = 16;
+/// Vocabulary rows per step of [`Rows::candidates`] (two blocks: the AMX kernel's tile pair); a range of rows
+/// given to it starts at a multiple of this.
+pub(super) const STEP: usize = 2 * BLOCK;
 /// Hidden values per group: the 4 bytes one VNNI lane multiplies.
 const GROUP: usize = 4;
+/// Hidden values are padded with zeros to a multiple of this: one AMX tile row of bytes.
+const HIDDEN_PAD: usize = super::amx::ROW_BYTES;
+/// Positions are padded (with zero states, never read back) to a multiple of this: two AMX tiles of rows.
+const POSITION_PAD: usize = 2 * super::amx::ROWS;
 /// The rounding margin, relative to `max‖h‖₂·‖w‖₂`.
 const MARGIN: f32 = 4e-5;
 
 /// The vocabulary rows in int8, 16 rows interleaved per 4 hidden values (the VNNI layout), with what the bound
 /// needs of each row.
 pub(super) struct Rows {
-    /// `[block][group][row in block][4]` int8.
+    /// `[block][group][row in block][4]` int8, `groups` covering the hidden values padded to [`HIDDEN_PAD`].
     quantized: Vec<i8>,
     groups: usize,
     /// Per row (padded to whole blocks): the scale `s`, the constant `½‖q‖₁ + hidden/4 - 128·Σq`, and
@@ -28,8 +39,8 @@ pub(super) struct Rows {
 
 impl Rows {
     pub(super) fn new(weight: &[f32], vocab: usize, hidden: usize) -> Self {
-        let groups = hidden.div_ceil(GROUP);
-        let padded = vocab.next_multiple_of(BLOCK);
+        let groups = hidden.next_multiple_of(HIDDEN_PAD) / GROUP;
+        let padded = vocab.next_multiple_of(STEP);
         let mut rows = Rows {
             quantized: vec![0; padded * groups * GROUP],
             groups,
@@ -64,7 +75,7 @@ impl Rows {
         rows
     }
 
-    /// The rows in `range` (block-aligned at its start) whose bound on `max_p h_p·w + b` is above zero.
+    /// The rows in `range` (starting at a multiple of [`STEP`]) whose bound on `max_p h_p·w + b` is above zero.
     pub(super) fn candidates(
         &self,
         states: &States,
@@ -72,8 +83,7 @@ impl Rows {
         range: std::ops::Range<usize>,
     ) -> Vec<usize> {
         let mut found = Vec::new();
-        for block in range.start / BLOCK..range.end.div_ceil(BLOCK) {
-            let peaks = self.block_peaks(block, states);
+        let mut keep = |block: usize, peaks: &[f32; BLOCK]| {
             for (lane, peak) in peaks.iter().enumerate() {
                 let v = block * BLOCK + lane;
                 if v < range.end
@@ -82,6 +92,22 @@ impl Rows {
                     found.push(v);
                 }
             }
+        };
+        let blocks = range.start / BLOCK..range.end.div_ceil(BLOCK);
+        #[cfg(target_arch = "x86_64")]
+        if amx() {
+            // SAFETY: amx() checked the CPU (AMX int8, AVX-512 F) and the kernel's permission.
+            let mut tiles = unsafe { super::amx::Tiles::configure() };
+            for block in blocks.step_by(2) {
+                // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
+                let [first, second] = unsafe { self.pair_peaks_amx(&mut tiles, block, states) };
+                keep(block, &first);
+                keep(block + 1, &second);
+            }
+            return found;
+        }
+        for block in blocks {
+            keep(block, &self.block_peaks(block, states));
         }
         found
     }
@@ -144,6 +170,61 @@ impl Rows {
         out
     }
 
+    /// [`Rows::block_peaks_portable`] of blocks `block` and `block + 1` with AMX: the int32 sums of 32 positions
+    /// × 32 rows from tiles, then the same float operations in the same order.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn pair_peaks_amx(
+        &self,
+        tiles: &mut super::amx::Tiles,
+        block: usize,
+        states: &States,
+    ) -> [[f32; BLOCK]; 2] {
+        use super::amx::{ROWS, ROW_BYTES};
+        use std::arch::x86_64::*;
+        let block_len = self.groups * GROUP * BLOCK;
+        let b0 = self.quantized.as_ptr().add(block * block_len);
+        let b1 = b0.add(block_len);
+        // One tile of the vocabulary side covers ROWS groups: ROW_BYTES hidden values of 16 rows.
+        let tile_len = ROWS * BLOCK * GROUP;
+        let chunks = self.groups * GROUP / ROW_BYTES;
+        let constant = [
+            _mm512_loadu_ps(self.constant.as_ptr().add(block * BLOCK)),
+            _mm512_loadu_ps(self.constant.as_ptr().add((block + 1) * BLOCK)),
+        ];
+        let mut peak = [_mm512_set1_ps(f32::NEG_INFINITY); 2];
+        let mut sums = [[[0i32; ROWS]; ROWS]; 4];
+        for first in (0..states.positions).step_by(POSITION_PAD) {
+            tiles.zero();
+            let a0 = states.unsigned.as_ptr().add(first * states.stride);
+            let a1 = a0.add(ROWS * states.stride);
+            for c in 0..chunks {
+                tiles.multiply(
+                    a0.add(c * ROW_BYTES),
+                    a1.add(c * ROW_BYTES),
+                    states.stride,
+                    b0.add(c * tile_len),
+                    b1.add(c * tile_len),
+                );
+            }
+            tiles.store(&mut sums);
+            for p in first..(first + POSITION_PAD).min(states.positions) {
+                let (half, row) = ((p - first) / ROWS, (p - first) % ROWS);
+                for (j, peak) in peak.iter_mut().enumerate() {
+                    let dot = _mm512_loadu_si512(sums[2 * half + j][row].as_ptr() as *const _);
+                    let sum = _mm512_add_ps(_mm512_cvtepi32_ps(dot), constant[j]);
+                    let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[p]));
+                    *peak =
+                        _mm512_max_ps(*peak, _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[p])));
+                }
+            }
+        }
+        let mut out = [[0.0f32; BLOCK]; 2];
+        _mm512_storeu_ps(out[0].as_mut_ptr(), peak[0]);
+        _mm512_storeu_ps(out[1].as_mut_ptr(), peak[1]);
+        out
+    }
+
     /// The bounds of positions `first..first + N` for the rows of `block`, reduced by max.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
@@ -184,6 +265,12 @@ impl Rows {
     }
 }
 
+/// Whether the AMX kernel runs: AMX int8 with the kernel's permission, and AVX-512 for its float part.
+#[cfg(target_arch = "x86_64")]
+fn amx() -> bool {
+    vnni() && super::amx::available()
+}
+
 #[cfg(target_arch = "x86_64")]
 fn vnni() -> bool {
     use std::sync::OnceLock;
@@ -197,7 +284,8 @@ fn vnni() -> bool {
 
 /// One text's hidden states in int8 (offset to unsigned), with their scales and norms.
 pub(super) struct States {
-    /// `[position][stride]`: `r + 128`, the padding at 128 (that is, 0).
+    /// `[position][stride]`: `r + 128`, the padding at 128 (that is, 0); rows padded to [`POSITION_PAD`],
+    /// `stride` to [`HIDDEN_PAD`].
     unsigned: Vec<u8>,
     stride: usize,
     positions: usize,
@@ -210,9 +298,9 @@ pub(super) struct States {
 impl States {
     pub(super) fn new(hidden: &[f32], width: usize) -> Self {
         let positions = hidden.len() / width;
-        let stride = width.next_multiple_of(GROUP);
+        let stride = width.next_multiple_of(HIDDEN_PAD);
         let mut states = States {
-            unsigned: vec![128; positions * stride],
+            unsigned: vec![128; positions.next_multiple_of(POSITION_PAD) * stride],
             stride,
             positions,
             scale: Vec::with_capacity(positions),
@@ -246,20 +334,52 @@ impl States {
 mod tests {
     use super::*;
 
+    /// Rows and states whose sums reach the edges: a padded last group, whole and partial position tiles.
+    fn sample(positions: usize) -> (Rows, States, usize) {
+        let (vocab, hidden) = (100, 70); // 70: padded to 128 hidden bytes
+        let value = |i: usize| {
+            ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
+        };
+        let weight: Vec<f32> = (0..vocab * hidden).map(value).collect();
+        let states: Vec<f32> = (0..positions * hidden).map(|i| value(i + 17)).collect();
+        (
+            Rows::new(&weight, vocab, hidden),
+            States::new(&states, hidden),
+            vocab,
+        )
+    }
+
+    /// The AMX kernel gives the very numbers of the portable one.
+    #[test]
+    fn amx_and_portable_kernels_agree() {
+        #[cfg(target_arch = "x86_64")]
+        if amx() {
+            for positions in [1, 23, 32, 45] {
+                let (rows, states, vocab) = sample(positions);
+                // SAFETY: amx() checked the CPU and the kernel's permission.
+                let mut tiles = unsafe { crate::decoder::amx::Tiles::configure() };
+                for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
+                    // SAFETY: as above.
+                    let fast = unsafe { rows.pair_peaks_amx(&mut tiles, block, &states) };
+                    for (j, fast) in fast.iter().enumerate() {
+                        assert_eq!(
+                            fast,
+                            &rows.block_peaks_portable(block + j, &states),
+                            "block {}, {positions} positions",
+                            block + j
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// The VNNI kernel gives the very numbers of the portable one (which every CPU runs).
     #[test]
     fn vnni_and_portable_kernels_agree() {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
-            let (vocab, hidden, positions) = (100, 70, 23); // 70: the last group padded
-            let value = |i: usize| {
-                ((i * 7919 % 1000) as f32 / 500.0 - 1.0)
-                    * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
-            };
-            let weight: Vec<f32> = (0..vocab * hidden).map(value).collect();
-            let states: Vec<f32> = (0..positions * hidden).map(|i| value(i + 17)).collect();
-            let rows = Rows::new(&weight, vocab, hidden);
-            let states = States::new(&states, hidden);
+            let (rows, states, vocab) = sample(23);
             for block in 0..vocab.div_ceil(BLOCK) {
                 // SAFETY: the CPU has VNNI (checked above).
                 let fast = unsafe { rows.block_peaks_vnni(block, &states) };

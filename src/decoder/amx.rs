@@ -1,0 +1,140 @@
+//! Intel AMX tile instructions for the screening pass: int8 matrix products of 16×64-byte tiles, 16 times the
+//! multiply-adds per instruction of AVX-512 VNNI, with the same exact int32 sums.
+//!
+//! Rust has no stable AMX intrinsics, so the few instructions used are inline assembly on fixed tile registers:
+//! the compiler never generates AMX code itself, so nothing else touches them between these statements. Linux
+//! hands out the tile state per process on request (`arch_prctl(ARCH_REQ_XCOMP_PERM)`); [`available`] makes that
+//! request once and says no when the CPU or the kernel cannot.
+
+#[cfg(target_arch = "x86_64")]
+use std::arch::asm;
+
+/// Rows of a tile, and bytes per tile row (the layouts of the screening pass follow them on every CPU).
+pub(super) const ROWS: usize = 16;
+pub(super) const ROW_BYTES: usize = 64;
+
+/// Whether this process may use the AMX int8 instructions (CPU support, and the kernel's permission).
+#[cfg(target_arch = "x86_64")]
+pub(super) fn available() -> bool {
+    static AVAILABLE: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        // CPUID leaf 7: EDX bit 24 AMX-TILE, bit 25 AMX-INT8.
+        if std::arch::x86_64::__cpuid(0).eax < 7 {
+            return false;
+        }
+        let leaf7 = std::arch::x86_64::__cpuid_count(7, 0);
+        const TILE_AND_INT8: u32 = (1 << 24) | (1 << 25);
+        if leaf7.edx & TILE_AND_INT8 != TILE_AND_INT8 {
+            return false;
+        }
+        const ARCH_REQ_XCOMP_PERM: libc::c_long = 0x1023;
+        const XFEATURE_XTILEDATA: libc::c_long = 18;
+        // SAFETY: a plain system call with integer arguments; it fails cleanly on kernels without AMX support.
+        unsafe {
+            libc::syscall(
+                libc::SYS_arch_prctl,
+                ARCH_REQ_XCOMP_PERM,
+                XFEATURE_XTILEDATA,
+            ) == 0
+        }
+    })
+}
+
+/// The tile registers of this thread configured as eight 16×64-byte tiles, released when dropped.
+///
+/// `tmm0`..`tmm3` accumulate int32 sums, `tmm4`/`tmm5` hold unsigned bytes (hidden states), `tmm6`/`tmm7`
+/// signed bytes (vocabulary rows) in the 4-byte groups of the VNNI layout.
+#[cfg(target_arch = "x86_64")]
+pub(super) struct Tiles(());
+
+#[cfg(target_arch = "x86_64")]
+impl Tiles {
+    /// # Safety
+    /// [`available`] must have returned true.
+    pub(super) unsafe fn configure() -> Tiles {
+        let mut config = [0u8; 64];
+        config[0] = 1; // palette 1
+        for tile in 0..8 {
+            config[16 + 2 * tile..18 + 2 * tile].copy_from_slice(&(ROW_BYTES as u16).to_le_bytes());
+            config[48 + tile] = ROWS as u8;
+        }
+        asm!("ldtilecfg [{}]", in(reg) config.as_ptr(), options(nostack, readonly));
+        Tiles(())
+    }
+
+    /// Sets the four accumulators to zero.
+    pub(super) fn zero(&mut self) {
+        // SAFETY: the tiles are configured (self exists).
+        unsafe {
+            asm!(
+                "tilezero tmm0",
+                "tilezero tmm1",
+                "tilezero tmm2",
+                "tilezero tmm3",
+                options(nostack, nomem)
+            );
+        }
+    }
+
+    /// One step of the 2×2 product: `tmm0 += a0·b0`, `tmm1 += a0·b1`, `tmm2 += a1·b0`, `tmm3 += a1·b1`, where
+    /// `a0`, `a1` are 16 rows of 64 unsigned bytes `a_stride` apart and `b0`, `b1` 16 rows of 64 signed bytes,
+    /// contiguous.
+    ///
+    /// # Safety
+    /// Every row read must be inside its allocation.
+    pub(super) unsafe fn multiply(
+        &mut self,
+        a0: *const u8,
+        a1: *const u8,
+        a_stride: usize,
+        b0: *const i8,
+        b1: *const i8,
+    ) {
+        asm!(
+            "tileloadd tmm4, [{a0} + {sa}*1]",
+            "tileloadd tmm5, [{a1} + {sa}*1]",
+            "tileloadd tmm6, [{b0} + {sb}*1]",
+            "tileloadd tmm7, [{b1} + {sb}*1]",
+            "tdpbusd tmm0, tmm4, tmm6",
+            "tdpbusd tmm1, tmm4, tmm7",
+            "tdpbusd tmm2, tmm5, tmm6",
+            "tdpbusd tmm3, tmm5, tmm7",
+            a0 = in(reg) a0,
+            a1 = in(reg) a1,
+            b0 = in(reg) b0,
+            b1 = in(reg) b1,
+            sa = in(reg) a_stride,
+            sb = in(reg) ROW_BYTES,
+            options(nostack, readonly)
+        );
+    }
+
+    /// Writes the four accumulators to `out` as `[4][16][16]` int32, `tmm0` first.
+    pub(super) fn store(&mut self, out: &mut [[[i32; ROWS]; ROWS]; 4]) {
+        let base = out.as_mut_ptr() as *mut u8;
+        const TILE: usize = ROWS * ROWS * 4;
+        // SAFETY: `out` holds exactly four 16×64-byte tiles.
+        unsafe {
+            asm!(
+                "tilestored [{p} + {s}*1], tmm0",
+                "tilestored [{p1} + {s}*1], tmm1",
+                "tilestored [{p2} + {s}*1], tmm2",
+                "tilestored [{p3} + {s}*1], tmm3",
+                p = in(reg) base,
+                p1 = in(reg) base.add(TILE),
+                p2 = in(reg) base.add(2 * TILE),
+                p3 = in(reg) base.add(3 * TILE),
+                s = in(reg) ROW_BYTES,
+                options(nostack)
+            );
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Drop for Tiles {
+    fn drop(&mut self) {
+        // SAFETY: returns the tile registers to their initial state; valid whenever they were configured.
+        unsafe { asm!("tilerelease", options(nostack, nomem)) };
+    }
+}
