@@ -6,7 +6,7 @@
 #   .cache/models/splade-tiny/        the default model: the graph stops at the MLM head's hidden states and
 #                                     the library decodes them with decoder.safetensors (--hidden-output)
 #   .cache/models/splade-tiny-chunked/  SPLADE pooling inside the graph, decoder in vocabulary chunks
-#   .cache/models/splade-tiny-int8/   splade-tiny-chunked with int8 weights (tools/quantize.py)
+#   .cache/models/splade-tiny-int8/   splade-tiny with int8 weights and an int8 decoder (tools/quantize.py)
 #   .cache/models/<fixture>/          test models: splade-tiny-logits, splade-tiny-orignames, broken ones
 #                                     (see tools/fixtures.py)
 #   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits
@@ -137,7 +137,7 @@ src_key=$(key "${MODEL_FILES[@]/#/$SRC/}")
 
 # 4. The default model: splade-tiny stopping at the MLM head's hidden states, decoded by the library
 #    (--hidden-output); the layout pooling inside the graph with its decoder in vocabulary chunks; and the
-#    int8 copy of the latter.
+#    int8 copy of the former (ONNX Runtime's int8 MatMuls, the library's int8 decoder).
 tiny_key="$(key tools/convert.py tools/quantize.py) $src_key $VOCAB_CHUNKS"
 if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/decoder.safetensors" \
     "$MODELS/splade-tiny-chunked/model.onnx" "$MODELS/splade-tiny-int8/model.onnx"; then
@@ -148,7 +148,8 @@ else
     rm -rf "$MODELS/splade-tiny"
     "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny" --hidden-output >/dev/null
     "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny-chunked" --pooled --vocab-chunks "$VOCAB_CHUNKS" >/dev/null
-    "$PY" tools/quantize.py "$MODELS/splade-tiny-chunked" "$MODELS/splade-tiny-int8" >/dev/null 2>&1
+    rm -rf "$MODELS/splade-tiny-int8"
+    "$PY" tools/quantize.py "$MODELS/splade-tiny" "$MODELS/splade-tiny-int8" >/dev/null 2>&1
     finish splade-tiny "$tiny_key"
 fi
 

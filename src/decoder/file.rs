@@ -1,4 +1,7 @@
 //! Reading `decoder.safetensors`: a little-endian u64 header length, a JSON header, then the raw tensors.
+//!
+//! `weight [vocab, hidden]` is either float32 (decoded exactly) or int8 with a float32 `scale [vocab]`, one per
+//! row (an int8 model: `tools/quantize.py`); `bias [vocab]` is float32.
 
 use std::path::Path;
 
@@ -6,8 +9,18 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Status};
 
-/// `(weight [vocab × hidden], bias [vocab])` from the file, checked against the expected shapes.
-pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Vec<f32>, Vec<f32>)> {
+/// The vocabulary matrix as the file holds it.
+pub(super) enum Matrix {
+    Float(Vec<f32>),
+    /// Row `v` is `scale[v] · values[v]`.
+    Int8 {
+        values: Vec<i8>,
+        scale: Vec<f32>,
+    },
+}
+
+/// `(weight, bias [vocab])` from the file, checked against the expected shapes.
+pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, Vec<f32>)> {
     let invalid =
         |what: String| Error::new(Status::InvalidModel, format!("{}: {what}", path.display()));
     let bytes = std::fs::read(path).map_err(|e| invalid(format!("cannot be read: {e}")))?;
@@ -21,32 +34,41 @@ pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Vec<f32>
         .and_then(|h| serde_json::from_slice(h).ok())
         .ok_or_else(|| invalid("has no valid safetensors header".into()))?;
     let data = &bytes[data_start..];
-    let tensor = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+    // The raw bytes of tensor `name`, which must be `dtype` (of `size` bytes per value) and `shape`.
+    let tensor = |name: &str, dtype: &str, size: usize, shape: &[usize]| -> Result<&[u8]> {
         let entry = &header[name];
         let found = entry["shape"]
             .as_array()
             .map(|s| s.iter().filter_map(Value::as_u64).collect::<Vec<_>>());
-        if entry["dtype"] != "F32"
+        if entry["dtype"] != dtype
             || found.as_deref() != Some(&shape.iter().map(|&d| d as u64).collect::<Vec<_>>()[..])
         {
             return Err(invalid(format!(
-                "tensor '{name}' is {} {}; expected F32 {shape:?}",
+                "tensor '{name}' is {} {}; expected {dtype} {shape:?}",
                 entry["dtype"], entry["shape"]
             )));
         }
         let offsets = entry["data_offsets"].as_array();
-        let range = offsets
+        offsets
             .and_then(|o| Some(o.first()?.as_u64()? as usize..o.get(1)?.as_u64()? as usize))
-            .filter(|r| r.len() == shape.iter().product::<usize>() * 4)
+            .filter(|r| r.len() == shape.iter().product::<usize>() * size)
             .and_then(|r| data.get(r))
-            .ok_or_else(|| invalid(format!("tensor '{name}' has bad data offsets")))?;
-        Ok(range
+            .ok_or_else(|| invalid(format!("tensor '{name}' has bad data offsets")))
+    };
+    let floats = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
+        Ok(tensor(name, "F32", 4, shape)?
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect())
     };
-    Ok((
-        tensor("weight", &[vocab, hidden])?,
-        tensor("bias", &[vocab])?,
-    ))
+    let weight = if header["weight"]["dtype"] == "I8" {
+        let values = tensor("weight", "I8", 1, &[vocab, hidden])?;
+        Matrix::Int8 {
+            values: values.iter().map(|&b| b as i8).collect(),
+            scale: floats("scale", &[vocab])?,
+        }
+    } else {
+        Matrix::Float(floats("weight", &[vocab, hidden])?)
+    };
+    Ok((weight, floats("bias", &[vocab])?))
 }

@@ -6,14 +6,18 @@
 //! `w[v] = log1p(relu(max_p h_p·W_v + b_v))`. Almost every term of a SPLADE vector is zero (about 80 of 30,522
 //! for splade-tiny), so rather than multiply every hidden state by every vocabulary row in float32, the decoder:
 //!
-//! 1. **screens** ([`screen`]): with both sides quantized to int8 (VNNI dot products where the CPU has them), it
-//!    computes for every vocabulary row a strict upper bound of `max_p h_p·W_v + b_v` (the quantization error is
-//!    bounded exactly from the scales and L1 norms, plus a margin for float rounding);
+//! 1. **screens** ([`screen`]): with both sides quantized to int8 (AMX tiles or VNNI dot products where the CPU
+//!    has them), it computes for every vocabulary row a strict upper bound of `max_p h_p·W_v + b_v` (the
+//!    quantization error is bounded exactly from the scales and L1 norms, plus a margin for float rounding);
 //! 2. **decodes exactly** ([`exact`]) only the rows whose bound is above zero (about twice the non-zero terms),
 //!    in float32 with the same fused multiply-adds, in the same order, as a plain matrix product.
 //!
 //! Rows whose bound is at most zero have weight zero whatever the rounding, so the vectors are those of the full
 //! product.
+//!
+//! An int8 model's decoder file holds `W` in int8 with one scale per row: its logits are then defined by the
+//! int8 product itself (each hidden state quantized to int8 with its own scale), computed by the same kernels,
+//! with no exact pass: approximate, like the rest of an int8 model.
 
 mod amx;
 mod exact;
@@ -28,17 +32,27 @@ use crate::error::Result;
 pub(crate) struct Decoder {
     hidden: usize,
     vocab: usize,
-    /// `W [vocab, hidden]` row-major, for the exact pass.
-    weight: Vec<f32>,
+    /// `W [vocab, hidden]` row-major for the exact pass; `None` for an int8 decoder (estimates only).
+    weight: Option<Vec<f32>>,
     bias: Vec<f32>,
     screen: screen::Rows,
 }
 
 impl Decoder {
-    /// Reads `decoder.safetensors` (`weight [vocab, hidden]`, `bias [vocab]`, float32) and prepares its int8 copy.
+    /// Reads `decoder.safetensors` (`weight [vocab, hidden]` float32, or int8 with `scale [vocab]`; `bias
+    /// [vocab]` float32) and prepares its int8 rows.
     pub(crate) fn load(path: &Path, vocab: usize, hidden: usize) -> Result<Self> {
         let (weight, bias) = file::read(path, vocab, hidden)?;
-        let screen = screen::Rows::new(&weight, vocab, hidden);
+        let (weight, screen) = match weight {
+            file::Matrix::Float(weight) => {
+                let screen = screen::Rows::bounding(&weight, vocab, hidden);
+                (Some(weight), screen)
+            }
+            file::Matrix::Int8 { values, scale } => (
+                None,
+                screen::Rows::estimating(&values, &scale, vocab, hidden),
+            ),
+        };
         Ok(Decoder {
             hidden,
             vocab,
@@ -51,18 +65,27 @@ impl Decoder {
     /// Pools one text: `hidden` holds its real positions `[positions, hidden]`; writes one SPLADE weight per
     /// vocabulary id into `weights` (length `vocab`). The vocabulary is split between `threads` threads.
     pub(crate) fn pool(&self, hidden: &[f32], weights: &mut [f32], threads: usize) {
-        let states = screen::States::new(hidden, self.hidden);
-        let transposed = exact::Transposed::new(hidden, self.hidden);
+        let states = self.screen.states(hidden, self.hidden);
+        let transposed = self
+            .weight
+            .as_ref()
+            .map(|_| exact::Transposed::new(hidden, self.hidden));
         let per_thread = self
             .vocab
             .div_ceil(threads.max(1))
             .next_multiple_of(screen::STEP);
         let work = |start: usize, out: &mut [f32]| {
             let end = start + out.len();
+            let (Some(weight), Some(transposed)) = (&self.weight, &transposed) else {
+                self.screen.estimates(&states, start..end, |v, peak| {
+                    out[v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
+                });
+                return;
+            };
             let mut sums = Vec::new();
             for v in self.screen.candidates(&states, &self.bias, start..end) {
-                let row = &self.weight[v * self.hidden..(v + 1) * self.hidden];
-                let peak = exact::max_dot(&transposed, row, &mut sums);
+                let row = &weight[v * self.hidden..(v + 1) * self.hidden];
+                let peak = exact::max_dot(transposed, row, &mut sums);
                 out[v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
             }
         };
@@ -96,31 +119,32 @@ mod tests {
         ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
 
+    /// `n` values of `noise · scale + offset`.
+    fn random(n: usize, seed: &mut u64, scale: f32, offset: f32) -> Vec<f32> {
+        (0..n).map(|_| noise(seed) * scale + offset).collect()
+    }
+
     /// The decoder gives exactly what the full float32 product gives, on random data whose logits sit close to 0
     /// (where a loose bound would drop a term).
     #[test]
     fn pooling_equals_the_full_product() {
         let (vocab, hidden, positions) = (1000, 128, 37);
         let mut seed = 7;
-        let weight: Vec<f32> = (0..vocab * hidden)
-            .map(|_| noise(&mut seed) * 0.1)
-            .collect();
-        let bias: Vec<f32> = (0..vocab).map(|_| noise(&mut seed) * 0.5 - 1.7).collect();
-        let states: Vec<f32> = (0..positions * hidden)
-            .map(|_| noise(&mut seed) * 2.0)
-            .collect();
+        let weight = random(vocab * hidden, &mut seed, 0.1, 0.0);
+        let bias = random(vocab, &mut seed, 0.5, -1.7);
+        let states = random(positions * hidden, &mut seed, 2.0, 0.0);
         let decoder = Decoder {
             hidden,
             vocab,
-            screen: screen::Rows::new(&weight, vocab, hidden),
-            weight,
+            screen: screen::Rows::bounding(&weight, vocab, hidden),
+            weight: Some(weight.clone()),
             bias,
         };
         for threads in [1, 2, 3] {
             let mut got = vec![0.0; vocab];
             decoder.pool(&states, &mut got, threads);
             let mut positive = 0;
-            for (v, (row, &got)) in decoder.weight.chunks_exact(hidden).zip(&got).enumerate() {
+            for (v, (row, &got)) in weight.chunks_exact(hidden).zip(&got).enumerate() {
                 let full = (0..positions)
                     .map(|p| {
                         let h = &states[p * hidden..(p + 1) * hidden];
@@ -132,6 +156,61 @@ mod tests {
                 let want = crate::pooling::splade_weight(full + decoder.bias[v]);
                 positive += usize::from(want > 0.0);
                 assert_eq!(got, want, "row {v}, {threads} threads");
+            }
+            assert!(
+                positive > 50 && positive < vocab - 50,
+                "{positive} positive rows"
+            );
+        }
+    }
+
+    /// An int8 decoder gives `log1p(relu(max_p s_v·t_p·(r_p·q_v) + b_v))`, the int8 product with each hidden
+    /// state quantized as `r_p = round(h_p / t_p)`, `t_p = max|h_p| / 127` (computed here in f64).
+    #[test]
+    fn int8_pooling_is_the_int8_product() {
+        let (vocab, hidden, positions) = (500, 96, 29);
+        let mut seed = 11;
+        let values: Vec<i8> = random(vocab * hidden, &mut seed, 127.0, 0.0)
+            .iter()
+            .map(|&x| x as i8)
+            .collect();
+        let scale = random(vocab, &mut seed, 0.001, 0.002);
+        let bias = random(vocab, &mut seed, 0.5, -3.5);
+        let states = random(positions * hidden, &mut seed, 2.0, 0.0);
+        let decoder = Decoder {
+            hidden,
+            vocab,
+            screen: screen::Rows::estimating(&values, &scale, vocab, hidden),
+            weight: None,
+            bias: bias.clone(),
+        };
+        let quantized: Vec<(f64, Vec<f64>)> = states
+            .chunks_exact(hidden)
+            .map(|h| {
+                let t = h.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
+                (
+                    t as f64,
+                    h.iter().map(|&x| (x / t).round() as f64).collect(),
+                )
+            })
+            .collect();
+        for threads in [1, 2] {
+            let mut got = vec![0.0; vocab];
+            decoder.pool(&states, &mut got, threads);
+            let mut positive = 0;
+            for v in 0..vocab {
+                let q = &values[v * hidden..(v + 1) * hidden];
+                let peak = quantized
+                    .iter()
+                    .map(|(t, r)| t * r.iter().zip(q).map(|(r, &q)| r * q as f64).sum::<f64>())
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let want = (scale[v] as f64 * peak + bias[v] as f64).max(0.0).ln_1p();
+                positive += usize::from(want > 0.0);
+                assert!(
+                    (got[v] as f64 - want).abs() <= 1e-5,
+                    "row {v}: {} against {want}, {threads} threads",
+                    got[v]
+                );
             }
             assert!(
                 positive > 50 && positive < vocab - 50,

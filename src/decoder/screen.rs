@@ -24,55 +24,101 @@ const POSITION_PAD: usize = 2 * super::amx::ROWS;
 /// The rounding margin, relative to `max‖h‖₂·‖w‖₂`.
 const MARGIN: f32 = 4e-5;
 
+/// What a row's peak stands for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A strict upper bound of the float32 rows' pooled logit (the screen before the exact pass).
+    Bound,
+    /// The pooled logit of the int8 rows themselves, as an int8 model defines it (no exact pass).
+    Estimate,
+}
+
 /// The vocabulary rows in int8, 16 rows interleaved per 4 hidden values (the VNNI layout), with what the bound
 /// needs of each row.
 pub(super) struct Rows {
+    kind: Kind,
     /// `[block][group][row in block][4]` int8, `groups` covering the hidden values padded to [`HIDDEN_PAD`].
     quantized: Vec<i8>,
     groups: usize,
-    /// Per row (padded to whole blocks): the scale `s`, the constant `½‖q‖₁ + hidden/4 - 128·Σq`, and
-    /// `MARGIN·‖w‖₂`.
+    /// Per row (padded to whole steps): the scale `s`; the constant added to the integer sum (for a bound
+    /// `½‖q‖₁ + hidden/4 - 128·Σq` plus float rounding, for an estimate `-128·Σq`); and for a bound
+    /// `MARGIN·‖w‖₂` (0 for an estimate).
     scale: Vec<f32>,
     constant: Vec<f32>,
     margin: Vec<f32>,
 }
 
 impl Rows {
-    pub(super) fn new(weight: &[f32], vocab: usize, hidden: usize) -> Self {
+    fn empty(kind: Kind, vocab: usize, hidden: usize) -> Self {
         let groups = hidden.next_multiple_of(HIDDEN_PAD) / GROUP;
         let padded = vocab.next_multiple_of(STEP);
-        let mut rows = Rows {
+        Rows {
+            kind,
             quantized: vec![0; padded * groups * GROUP],
             groups,
             scale: vec![0.0; padded],
             constant: vec![0.0; padded],
             margin: vec![0.0; padded],
-        };
+        }
+    }
+
+    /// Quantizes float32 rows `weight [vocab, hidden]`, for bounds.
+    pub(super) fn bounding(weight: &[f32], vocab: usize, hidden: usize) -> Self {
+        let mut rows = Rows::empty(Kind::Bound, vocab, hidden);
         for (v, w) in weight.chunks_exact(hidden).enumerate() {
             let max = w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
             let scale = max / 127.0;
-            let (mut sum, mut l1) = (0i64, 0i64);
-            for (k, &x) in w.iter().enumerate() {
-                let q = if scale > 0.0 {
-                    (x / scale).round().clamp(-127.0, 127.0) as i8
-                } else {
-                    0
-                };
-                sum += i64::from(q);
-                l1 += i64::from(q).abs();
-                let (block, lane) = (v / BLOCK, v % BLOCK);
-                rows.quantized[((block * groups + k / GROUP) * BLOCK + lane) * GROUP + k % GROUP] =
-                    q;
-            }
-            rows.scale[v] = scale;
-            // The integers reach 2·255·127·hidden; each of the three float operations on them (conversion,
-            // two additions) may round by half a unit in the last place of that: 4·2⁻²⁴ of it covers them.
-            let rounding = 4.0 * (2.0 * 255.0 * 127.0 * hidden as f32) / 16_777_216.0;
-            rows.constant[v] =
-                0.5 * l1 as f32 + hidden as f32 / 4.0 - 128.0 * sum as f32 + rounding;
+            let q: Vec<i8> = w
+                .iter()
+                .map(|&x| {
+                    if scale > 0.0 {
+                        (x / scale).round().clamp(-127.0, 127.0) as i8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            rows.set(v, &q, scale);
             rows.margin[v] = MARGIN * w.iter().map(|x| x * x).sum::<f32>().sqrt();
         }
         rows
+    }
+
+    /// The int8 rows of an int8 model (`values [vocab, hidden]`, one `scale` per row), for estimates.
+    pub(super) fn estimating(values: &[i8], scale: &[f32], vocab: usize, hidden: usize) -> Self {
+        let mut rows = Rows::empty(Kind::Estimate, vocab, hidden);
+        for (v, (q, &scale)) in values.chunks_exact(hidden).zip(scale).enumerate() {
+            rows.set(v, q, scale);
+        }
+        rows
+    }
+
+    /// Stores row `v` in the interleaved layout, with its scale and constant.
+    fn set(&mut self, v: usize, q: &[i8], scale: f32) {
+        let hidden = q.len();
+        let (block, lane) = (v / BLOCK, v % BLOCK);
+        for (k, &x) in q.iter().enumerate() {
+            self.quantized
+                [((block * self.groups + k / GROUP) * BLOCK + lane) * GROUP + k % GROUP] = x;
+        }
+        let sum: i64 = q.iter().map(|&x| i64::from(x)).sum();
+        let l1: i64 = q.iter().map(|&x| i64::from(x).abs()).sum();
+        self.scale[v] = scale;
+        self.constant[v] = match self.kind {
+            Kind::Bound => {
+                // The integers reach 2·255·127·hidden; each of the three float operations on them
+                // (conversion, two additions) may round by half a unit in the last place of that: 4·2⁻²⁴
+                // of it covers them.
+                let rounding = 4.0 * (2.0 * 255.0 * 127.0 * hidden as f32) / 16_777_216.0;
+                0.5 * l1 as f32 + hidden as f32 / 4.0 - 128.0 * sum as f32 + rounding
+            }
+            Kind::Estimate => -128.0 * sum as f32,
+        };
+    }
+
+    /// One text's hidden states `[positions, hidden]` quantized for these rows.
+    pub(super) fn states(&self, hidden: &[f32], width: usize) -> States {
+        States::new(hidden, width, self.kind == Kind::Bound)
     }
 
     /// The rows in `range` (starting at a multiple of [`STEP`]) whose bound on `max_p h_p·w + b` is above zero.
@@ -83,13 +129,37 @@ impl Rows {
         range: std::ops::Range<usize>,
     ) -> Vec<usize> {
         let mut found = Vec::new();
-        let mut keep = |block: usize, peaks: &[f32; BLOCK]| {
-            for (lane, peak) in peaks.iter().enumerate() {
+        self.for_each_peak(states, range, |v, peak| {
+            if self.scale[v] * peak + bias[v] + self.margin[v] * states.max_norm > 0.0 {
+                found.push(v);
+            }
+        });
+        found
+    }
+
+    /// `max_p h_p·w` of the int8 rows in `range` (starting at a multiple of [`STEP`]), each given to `f` with
+    /// its row.
+    pub(super) fn estimates(
+        &self,
+        states: &States,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, f32),
+    ) {
+        self.for_each_peak(states, range, |v, peak| f(v, self.scale[v] * peak));
+    }
+
+    /// Gives `f` each row of `range` with its peak before the row scale (see [`Rows::block_peaks`]).
+    fn for_each_peak(
+        &self,
+        states: &States,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, f32),
+    ) {
+        let mut each = |block: usize, peaks: &[f32; BLOCK]| {
+            for (lane, &peak) in peaks.iter().enumerate() {
                 let v = block * BLOCK + lane;
-                if v < range.end
-                    && self.scale[v] * peak + bias[v] + self.margin[v] * states.max_norm > 0.0
-                {
-                    found.push(v);
+                if v < range.end {
+                    f(v, peak);
                 }
             }
         };
@@ -101,15 +171,14 @@ impl Rows {
             for block in blocks.step_by(2) {
                 // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
                 let [first, second] = unsafe { self.pair_peaks_amx(&mut tiles, block, states) };
-                keep(block, &first);
-                keep(block + 1, &second);
+                each(block, &first);
+                each(block + 1, &second);
             }
-            return found;
+            return;
         }
         for block in blocks {
-            keep(block, &self.block_peaks(block, states));
+            each(block, &self.block_peaks(block, states));
         }
-        found
     }
 
     /// For the 16 rows of `block`: `max_p t_p·(r_p·q + ½‖r_p‖₁ + constant)`, the bound before the row scale.
@@ -296,7 +365,8 @@ pub(super) struct States {
 }
 
 impl States {
-    pub(super) fn new(hidden: &[f32], width: usize) -> Self {
+    /// Quantizes `hidden [positions, width]`; `bound`: with the rounding terms of the bound (else zero).
+    fn new(hidden: &[f32], width: usize, bound: bool) -> Self {
         let positions = hidden.len() / width;
         let stride = width.next_multiple_of(HIDDEN_PAD);
         let mut states = States {
@@ -321,7 +391,9 @@ impl States {
                 states.unsigned[p * stride + k] = (r + 128) as u8;
             }
             states.scale.push(scale);
-            states.half_l1.push(0.5 * l1 as f32);
+            states
+                .half_l1
+                .push(if bound { 0.5 * l1 as f32 } else { 0.0 });
             states.max_norm = states
                 .max_norm
                 .max(h.iter().map(|x| x * x).sum::<f32>().sqrt());
@@ -343,8 +415,8 @@ mod tests {
         let weight: Vec<f32> = (0..vocab * hidden).map(value).collect();
         let states: Vec<f32> = (0..positions * hidden).map(|i| value(i + 17)).collect();
         (
-            Rows::new(&weight, vocab, hidden),
-            States::new(&states, hidden),
+            Rows::bounding(&weight, vocab, hidden),
+            States::new(&states, hidden, true),
             vocab,
         )
     }
