@@ -66,20 +66,9 @@ impl Rows {
     pub(super) fn bounding(weight: &[f32], vocab: usize, hidden: usize) -> Self {
         let mut rows = Rows::empty(Kind::Bound, vocab, hidden);
         for (v, w) in weight.chunks_exact(hidden).enumerate() {
-            let max = w.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-            let scale = max / 127.0;
-            let q: Vec<i8> = w
-                .iter()
-                .map(|&x| {
-                    if scale > 0.0 {
-                        (x / scale).round().clamp(-127.0, 127.0) as i8
-                    } else {
-                        0
-                    }
-                })
-                .collect();
-            rows.set(v, &q, scale);
-            rows.margin[v] = MARGIN * w.iter().map(|x| x * x).sum::<f32>().sqrt();
+            let (scale, q) = quantize(w);
+            rows.set(v, &q.collect::<Vec<_>>(), scale);
+            rows.margin[v] = MARGIN * norm(w);
         }
         rows
     }
@@ -378,28 +367,39 @@ impl States {
             max_norm: 0.0,
         };
         for (p, h) in hidden.chunks_exact(width).enumerate() {
-            let max = h.iter().fold(0.0f32, |m, x| m.max(x.abs()));
-            let scale = max / 127.0;
+            let (scale, r) = quantize(h);
             let mut l1 = 0i32;
-            for (k, &x) in h.iter().enumerate() {
-                let r = if scale > 0.0 {
-                    (x / scale).round().clamp(-127.0, 127.0) as i32
-                } else {
-                    0
-                };
-                l1 += r.abs();
-                states.unsigned[p * stride + k] = (r + 128) as u8;
+            for (slot, r) in states.unsigned[p * stride..].iter_mut().zip(r) {
+                l1 += i32::from(r).abs();
+                *slot = (i32::from(r) + 128) as u8;
             }
             states.scale.push(scale);
             states
                 .half_l1
                 .push(if bound { 0.5 * l1 as f32 } else { 0.0 });
-            states.max_norm = states
-                .max_norm
-                .max(h.iter().map(|x| x * x).sum::<f32>().sqrt());
+            states.max_norm = states.max_norm.max(norm(h));
         }
         states
     }
+}
+
+/// Symmetric int8 quantization of `values`, as both sides of the screen use it: the scale `max|x| / 127` and
+/// each `round(x / scale)` (all 0 when every value is).
+fn quantize(values: &[f32]) -> (f32, impl Iterator<Item = i8> + '_) {
+    let scale = values.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
+    let q = values.iter().map(move |&x| {
+        if scale > 0.0 {
+            (x / scale).round().clamp(-127.0, 127.0) as i8
+        } else {
+            0
+        }
+    });
+    (scale, q)
+}
+
+/// The Euclidean norm of `values`.
+fn norm(values: &[f32]) -> f32 {
+    values.iter().map(|x| x * x).sum::<f32>().sqrt()
 }
 
 #[cfg(test)]
