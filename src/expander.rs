@@ -245,7 +245,7 @@ impl Expander {
         }
         let mut dense = vec![0.0f32; vocab];
         let per_row = data.len() / rows.max(1);
-        Ok(group
+        group
             .members
             .iter()
             .enumerate()
@@ -258,15 +258,17 @@ impl Expander {
                     }
                     OutputKind::Pooled => row_data,
                     OutputKind::Hidden(width) => {
+                        // Signature::of only chooses hidden states when the model has its decoder.
+                        let decoder = self.decoder.as_ref().ok_or_else(|| {
+                            Error::new(Status::InvalidModel, "hidden states without a decoder")
+                        })?;
                         let real = &row_data[..tokens[member].len() * width];
-                        if let Some(decoder) = &self.decoder {
-                            decoder.pool(real, &mut dense, self.decoder_threads);
-                        }
+                        decoder.pool(real, &mut dense, self.decoder_threads);
                         &dense[..]
                     }
                 };
-                SparseVector::from_dense(weights)
+                Ok(SparseVector::from_dense(weights))
             })
-            .collect())
+            .collect()
     }
 }

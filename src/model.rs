@@ -232,19 +232,20 @@ fn pick_output(
         if *ty != TensorElementType::Float32 {
             continue;
         }
-        let last = shape[shape.len().saturating_sub(1)];
+        let Some(&vocab) = shape.last() else {
+            continue;
+        };
         let kind = match shape.len() {
-            3 if has_decoder && last > 0 && last as usize != vocab_size => {
-                OutputKind::Hidden(last as usize)
+            3 if has_decoder && vocab > 0 && vocab as usize != vocab_size => {
+                return Ok((
+                    output.name().to_string(),
+                    OutputKind::Hidden(vocab as usize),
+                ));
             }
             3 => OutputKind::Logits,
             2 => OutputKind::Pooled,
             _ => continue,
         };
-        if let OutputKind::Hidden(_) = kind {
-            return Ok((output.name().to_string(), kind));
-        }
-        let vocab = last;
         if vocab >= 0 && vocab as usize != vocab_size {
             return Err(format!(
                 "output '{}' {} has a vocabulary dimension of {vocab}, but tokenizer.json has {vocab_size} tokens \
