@@ -41,17 +41,7 @@ pub enum Format {
 
 /// Renders `vector` in `format`, looking tokens up in `vocab`.
 pub(crate) fn render(vector: &SparseVector, vocab: &Vocab, format: Format) -> Result<String> {
-    let token = |id: u32| {
-        vocab.token(id).ok_or_else(|| {
-            Error::new(
-                Status::OutOfRange,
-                format!(
-                    "token id {id} is outside the vocabulary of {} ids",
-                    vocab.len()
-                ),
-            )
-        })
-    };
+    let token = |id: u32| vocab.token(id).ok_or_else(|| vocab.out_of_range(id));
     // The shortest decimal that reads back as the same f32 ("0.1", not 0.10000000149011612).
     let number = |w: f32| {
         let shortest: f64 = w.to_string().parse().unwrap_or(f64::from(w));

@@ -3,6 +3,8 @@
 
 use std::ffi::CStr;
 
+use crate::error::{Error, Status};
+
 use tokenizers::Tokenizer;
 
 /// Every token string of a tokenizer, in id order, stored once in one buffer.
@@ -67,5 +69,16 @@ impl Vocab {
     /// The token of `id`, or `None` when `id` is outside the vocabulary.
     pub(crate) fn token(&self, id: u32) -> Option<&str> {
         self.c_token(id).and_then(|t| t.to_str().ok())
+    }
+
+    /// The error for an `id` outside the vocabulary.
+    pub(crate) fn out_of_range(&self, id: u32) -> Error {
+        Error::new(
+            Status::OutOfRange,
+            format!(
+                "token id {id} is outside the vocabulary of {} ids",
+                self.len()
+            ),
+        )
     }
 }

@@ -145,15 +145,7 @@ pub extern "C" fn splade_expander_token(
         // SAFETY: the caller passes a live expander.
         let expander = &unsafe { borrow(expander, "expander") }?.expander;
         let vocab = expander.vocab();
-        let token = vocab.c_token(id).ok_or_else(|| {
-            Error::new(
-                Status::OutOfRange,
-                format!(
-                    "token id {id} is outside the vocabulary of {} ids",
-                    vocab.len()
-                ),
-            )
-        })?;
+        let token = vocab.c_token(id).ok_or_else(|| vocab.out_of_range(id))?;
         // SAFETY: `token_out` is NULL or writable.
         unsafe { write_out(token_out, "token_out", token.as_ptr()) }
     })

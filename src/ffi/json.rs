@@ -62,12 +62,9 @@ pub extern "C" fn splade_expander_to_json(
             }
         };
         let copy = unsafe { vector.to_rust() }?;
-        let vocab = expander.vocab_size();
-        if let Some(id) = copy.indices.iter().find(|&&id| id as usize >= vocab) {
-            return Err(Error::new(
-                Status::OutOfRange,
-                format!("token id {id} is outside the vocabulary of {vocab} ids"),
-            ));
+        let vocab = expander.vocab();
+        if let Some(&id) = copy.indices.iter().find(|&&id| id as usize >= vocab.len()) {
+            return Err(vocab.out_of_range(id));
         }
         let json = expander.to_json(&copy, format)?;
         let len = json.len();
