@@ -39,7 +39,7 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
     let mut loaded = LOADED.lock();
     if let Some(loaded) = loaded.as_ref() {
         return match explicit {
-            Some(path) if !same_file(path, &loaded.path) => Err(Error::new(
+            Some(path) if !same_file(&opened_file(&from_working_dir(path)), &loaded.path) => Err(Error::new(
                 Status::RuntimeUnavailable,
                 format!(
                     "ONNX Runtime is already loaded in this process from {}; it cannot also be loaded from {}",
@@ -60,7 +60,7 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
             Ok(environment) => {
                 let result = environment.clone();
                 *loaded = Some(Loaded {
-                    path: resolved_path(&candidate).unwrap_or(candidate),
+                    path: opened_file(&candidate),
                     environment,
                 });
                 return Ok(result);
@@ -143,8 +143,13 @@ fn module_file(address: *const libc::c_void) -> Option<PathBuf> {
     std::fs::canonicalize(file).ok()
 }
 
-/// The file the dynamic linker actually opened for `path` (which may be a bare name found through the search
-/// path), found from the address of ONNX Runtime's entry point.
+/// The file the dynamic linker opened for `path` (which may be a bare name found through the search path), or
+/// `path` itself when it names no loaded library: how a loaded library and a requested one are compared.
+fn opened_file(path: &Path) -> PathBuf {
+    resolved_path(path).unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The file the dynamic linker actually opened for `path`, found from the address of ONNX Runtime's entry point.
 fn resolved_path(path: &Path) -> Option<PathBuf> {
     let name = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
     // SAFETY: RTLD_NOLOAD only looks up an already loaded library and takes a reference, released below.
