@@ -164,7 +164,9 @@ impl TextTokenizer {
     /// `max_windows > 1`, further windows starting `stride` text tokens apart, until the text or the windows run
     /// out. The empty text is one window of special tokens.
     pub(crate) fn encode(&self, text: &str) -> Result<Vec<Tokens>> {
-        let usable = self.room + (self.max_windows - 1) * self.stride;
+        let usable = (self.max_windows - 1)
+            .saturating_mul(self.stride)
+            .saturating_add(self.room);
         let content = self.text_tokens(text, usable)?;
         let mut windows = Vec::new();
         let mut start = 0;
