@@ -11,13 +11,21 @@ C_BUILD := target/c
 PREFIX  ?= /usr/local
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: demo test setup build header lint test-rust test-c test-tools test-go test-node test-java compare \
+.PHONY: demo test setup shared-data build header lint test-rust test-c test-tools test-go test-node test-java compare \
 	eval-curves install test-install bench-bindings
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: setup lint test-rust test-c test-install test-tools test-go test-java test-node
+test: shared-data setup lint test-rust test-c test-install test-tools test-go test-java test-node
+
+# The tests read the shared test collections (Cranfield, SciFact, the benchmark texts) from
+# $SPLADERUNNER_SHARED/data, by default ../shared/data beside the repository.
+SPLADERUNNER_SHARED ?= $(abspath ../shared)
+export SPLADERUNNER_SHARED
+shared-data:
+	@test -d "$(SPLADERUNNER_SHARED)/data" || { echo "$(SPLADERUNNER_SHARED)/data is missing: the tests need the" \
+		"shared test collections; set SPLADERUNNER_SHARED to the directory that holds data/" >&2; exit 1; }
 
 setup:
 	bash tools/setup.sh

@@ -36,9 +36,7 @@ fn lines(path: &Path) -> Vec<Value> {
 }
 
 fn cranfield() -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/cranfield/corpus.jsonl");
-    assert!(path.is_file(), "{} is missing", path.display());
-    path
+    common::shared_data("cranfield/corpus.jsonl")
 }
 
 #[test]

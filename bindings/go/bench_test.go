@@ -2,6 +2,7 @@ package spladerunner_test
 
 import (
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -10,9 +11,16 @@ import (
 	spladerunner "github.com/spladerunner/spladerunner-go"
 )
 
-// The speed data (one text per line), at ../shared/data/bench from the repository root like the core's
-// `cargo run --release --example bench`; the benchmarks are skipped without it.
-var benchDir = filepath.Join(repoRoot, "..", "shared", "data", "bench")
+// The speed data (one text per line), at $SPLADERUNNER_SHARED/data/bench (default: ../shared beside the repository
+// root, like the core's `cargo run --release --example bench`); the benchmarks are skipped without it.
+var benchDir = filepath.Join(sharedDir(), "data", "bench")
+
+func sharedDir() string {
+	if dir := os.Getenv("SPLADERUNNER_SHARED"); dir != "" {
+		return dir
+	}
+	return filepath.Join(repoRoot, "..", "shared")
+}
 
 // The core benchmark's settings: documents in batches of 32 at max_length 256, queries one per call at 64.
 const (

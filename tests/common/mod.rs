@@ -20,6 +20,21 @@ pub fn model(name: &str) -> PathBuf {
     dir
 }
 
+/// A file of the shared test collections: under `$SPLADERUNNER_SHARED/data`, by default `../shared/data` beside
+/// the repository.
+pub fn shared_data(relative: &str) -> PathBuf {
+    let shared = std::env::var_os("SPLADERUNNER_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let path = shared.join("data").join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing: set SPLADERUNNER_SHARED to the shared/ directory",
+        path.display()
+    );
+    path
+}
+
 /// The texts of `tests/data/parity_texts.json`.
 pub fn parity_texts() -> Vec<String> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity_texts.json");

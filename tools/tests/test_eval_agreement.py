@@ -4,6 +4,7 @@ scoring, trec_eval's own metrics) within 0.001 on subsets of SciFact and Cranfie
 collections are measured the same way for EVALUATION.md."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 import eval_reference
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("SPLADERUNNER_SHARED", ROOT.parent / "shared")) / "data"
 EVAL = ROOT / "target" / "release" / "examples" / "eval"
 TOLERANCE = 1e-3
 

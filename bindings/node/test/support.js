@@ -16,9 +16,10 @@ function reference(maxLength, file = `splade-tiny.max${maxLength}.jsonl`) {
   return { texts, vectors };
 }
 
-/** The benchmark paragraphs (one per line), from ../shared beside the repository. */
+/** The benchmark paragraphs (one per line), from $SPLADERUNNER_SHARED (default: ../shared beside the repository). */
 function paragraphs() {
-  const file = path.join(root, '..', 'shared', 'data', 'bench', 'paragraphs.txt');
+  const shared = process.env.SPLADERUNNER_SHARED || path.join(root, '..', 'shared');
+  const file = path.join(shared, 'data', 'bench', 'paragraphs.txt');
   return fs.readFileSync(file, 'utf8').split('\n').filter((line) => line.length > 0);
 }
 
