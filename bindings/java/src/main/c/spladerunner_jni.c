@@ -50,15 +50,17 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
   return JNI_VERSION_1_8;
 }
 
-/* A byte[] holding the bytes of the NUL-terminated `s`; NULL with an exception pending on failure. */
-static jbyteArray to_bytes(JNIEnv *env, const char *s) {
-  jsize len = (jsize)strlen(s);
-  jbyteArray bytes = (*env)->NewByteArray(env, len);
+/* A byte[] holding the `len` bytes at `s`; NULL with an exception pending on failure. */
+static jbyteArray to_bytes_n(JNIEnv *env, const char *s, size_t len) {
+  jbyteArray bytes = (*env)->NewByteArray(env, (jsize)len);
   if (bytes != NULL) {
-    (*env)->SetByteArrayRegion(env, bytes, 0, len, (const jbyte *)s);
+    (*env)->SetByteArrayRegion(env, bytes, 0, (jsize)len, (const jbyte *)s);
   }
   return bytes;
 }
+
+/* A byte[] holding the bytes of the NUL-terminated `s`; NULL with an exception pending on failure. */
+static jbyteArray to_bytes(JNIEnv *env, const char *s) { return to_bytes_n(env, s, strlen(s)); }
 
 static void throw_out_of_memory(JNIEnv *env) {
   jclass oom = (*env)->FindClass(env, "java/lang/OutOfMemoryError");
@@ -341,19 +343,20 @@ JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_toJson(JNIEnv *e
   float *values = malloc(sizeof(float) * (size_t)(len > 0 ? len : 1));
   jbyteArray result = NULL;
   if (ids == NULL || values == NULL) {
-    (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/OutOfMemoryError"), "spladerunner: toJson");
+    throw_out_of_memory(env);
   } else {
     (*env)->GetIntArrayRegion(env, indices, 0, len, (jint *)ids);
     (*env)->GetFloatArrayRegion(env, weights, 0, len, values);
     splade_sparse_vector vector = {ids, values, (size_t)len};
     char *json = NULL;
+    size_t json_len = 0;
     splade_error *error = NULL;
     splade_status status = splade_expander_to_json((const splade_expander *)(intptr_t)expander, &vector,
-                                                   (uint32_t)format, scale, &json, NULL, &error);
+                                                   (uint32_t)format, scale, &json, &json_len, &error);
     if (status != SPLADE_STATUS_OK) {
       throw_error(env, status, error);
     } else {
-      result = to_bytes(env, json);
+      result = to_bytes_n(env, json, json_len);
       splade_string_free(json);
     }
   }

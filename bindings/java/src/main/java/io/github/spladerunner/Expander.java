@@ -143,13 +143,18 @@ public final class Expander implements AutoCloseable {
   public String token(int id) {
     Lock read = acquire();
     try {
-      if (id < 0) {
-        throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
-      }
-      return new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8);
+      return tokenOf(id);
     } finally {
       release(read);
     }
+  }
+
+  /** The token of {@code id}; the caller holds the read lock. */
+  private String tokenOf(int id) {
+    if (id < 0) {
+      throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
+    }
+    return new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8);
   }
 
   /**
@@ -165,11 +170,7 @@ public final class Expander implements AutoCloseable {
     Lock read = acquire();
     try {
       for (int i = 0; i < vector.size(); i++) {
-        int id = vector.index(i);
-        if (id < 0) {
-          throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
-        }
-        map.put(new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8), vector.weight(i));
+        map.put(tokenOf(vector.index(i)), vector.weight(i));
       }
     } finally {
       release(read);
@@ -200,7 +201,8 @@ public final class Expander implements AutoCloseable {
     Objects.requireNonNull(format, "format");
     Lock read = acquire();
     try {
-      byte[] json = Native.toJson(handle.pointer, vector.indices(), vector.weights(), format.number, scale);
+      // The vector's own arrays: the glue only reads them.
+      byte[] json = Native.toJson(handle.pointer, vector.indices, vector.weights, format.number, scale);
       return new String(json, StandardCharsets.UTF_8);
     } finally {
       release(read);

@@ -10,8 +10,8 @@ import java.util.Arrays;
  * #weight(int)} read without copying. {@link Expander#tokenWeights(SparseVector)} gives the token strings.
  */
 public final class SparseVector {
-  private final int[] indices;
-  private final float[] weights;
+  final int[] indices; // read without copying by Expander.toJson; never written after construction
+  final float[] weights;
 
   /** Takes ownership of the arrays (made by the glue, or by the caller of {@link #of}). */
   SparseVector(int[] indices, float[] weights) {
