@@ -6,7 +6,6 @@ import "C"
 
 import (
 	"fmt"
-	"strings"
 	"unsafe"
 )
 
@@ -106,10 +105,10 @@ func WithTokenBudget(tokens int) Option {
 // loads one ONNX Runtime: naming a different library after one was loaded fails with ErrRuntimeUnavailable.
 func WithOrtLibraryPath(path string) Option {
 	return func(o *options) error {
-		if strings.IndexByte(path, 0) >= 0 {
-			return bindingError(StatusInvalidArgument, fmt.Sprintf("option ort_library_path %q contains a NUL byte", path))
+		cpath, err := cString("option ort_library_path", path)
+		if err != nil {
+			return err
 		}
-		cpath := C.CString(path)
 		defer C.free(unsafe.Pointer(cpath))
 		var cerr *C.splade_error
 		if status := C.splade_options_set_ort_library_path(o.c, cpath, &cerr); status != C.SPLADE_STATUS_OK {

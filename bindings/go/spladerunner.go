@@ -48,9 +48,11 @@ type Expander struct {
 // with the given options (nil Options are ignored). It fails with ErrModelNotFound, ErrInvalidModel, ErrRuntimeUnavailable or
 // ErrInvalidArgument (an option out of range or one the model cannot honour).
 func New(modelDir string, opts ...Option) (*Expander, error) {
-	if strings.IndexByte(modelDir, 0) >= 0 {
-		return nil, bindingError(StatusInvalidArgument, fmt.Sprintf("model directory %q contains a NUL byte", modelDir))
+	cdir, err := cString("model directory", modelDir)
+	if err != nil {
+		return nil, err
 	}
+	defer C.free(unsafe.Pointer(cdir))
 	o := options{c: C.splade_options_new()}
 	defer C.splade_options_free(o.c)
 	for _, opt := range opts {
@@ -61,8 +63,6 @@ func New(modelDir string, opts ...Option) (*Expander, error) {
 			return nil, err
 		}
 	}
-	cdir := C.CString(modelDir)
-	defer C.free(unsafe.Pointer(cdir))
 	var handle *C.splade_expander
 	var cerr *C.splade_error
 	if status := C.splade_expander_new(cdir, o.c, &handle, &cerr); status != C.SPLADE_STATUS_OK {
@@ -248,6 +248,15 @@ func (e *Expander) MaxLength() int {
 // Version returns the version of the linked C library, for example "0.1.0" (splade_version).
 func Version() string {
 	return C.GoString(C.splade_version())
+}
+
+// cString returns s as a C string for the caller to free, or ErrInvalidArgument naming what s is when s holds a
+// NUL byte (C would see it end there).
+func cString(what, s string) (*C.char, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, bindingError(StatusInvalidArgument, fmt.Sprintf("%s %q contains a NUL byte", what, s))
+	}
+	return C.CString(s), nil
 }
 
 // textData returns a pointer to the bytes of text for C, or NULL for the empty text ((NULL, 0) is "" in the C API).
