@@ -102,19 +102,23 @@ static napi_value splade_error_value(napi_env env, int status, const char *messa
   return error;
 }
 
-/* Throws the Error for a C failure and frees `error` (which may be NULL). Returns NULL for the caller to return. */
-static napi_value throw_splade(napi_env env, splade_status status, splade_error *error) {
-  napi_value value = splade_error_value(env, (int)status, splade_error_message(error));
-  splade_error_free(error);
+/* Throws the Error for `status` with `message`. Returns NULL for the caller to return. */
+static napi_value throw_status(napi_env env, int status, const char *message) {
+  napi_value value = splade_error_value(env, status, message);
   if (value != NULL) napi_throw(env, value);
   return NULL;
 }
 
-static napi_value throw_closed(napi_env env) {
-  napi_value value = splade_error_value(env, SPLADE_STATUS_CLOSED, "the Expander is closed");
-  if (value != NULL) napi_throw(env, value);
+/* Throws the Error for a C failure and frees `error` (which may be NULL). Returns NULL for the caller to return. */
+static napi_value throw_splade(napi_env env, splade_status status, splade_error *error) {
+  throw_status(env, (int)status, splade_error_message(error));
+  splade_error_free(error);
   return NULL;
 }
+
+#define CLOSED_MESSAGE "the Expander is closed"
+
+static napi_value throw_closed(napi_env env) { return throw_status(env, SPLADE_STATUS_CLOSED, CLOSED_MESSAGE); }
 
 /* Throws a TypeError with code ERR_INVALID_ARG_TYPE (Node's code for it); always returns false. */
 static bool type_error(napi_env env, const char *message) {
@@ -429,8 +433,7 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
       uint64_t n = 0;
       if (!whole_number(number, (double)(SIZE_MAX < 9007199254740991ULL ? SIZE_MAX : 9007199254740991ULL), &n)) {
         snprintf(message, sizeof message, "options.%s must be a non-negative integer, got %g", opt->name, number);
-        napi_value e = splade_error_value(env, SPLADE_STATUS_INVALID_ARGUMENT, message);
-        if (e != NULL) napi_throw(env, e);
+        throw_status(env, SPLADE_STATUS_INVALID_ARGUMENT, message);
         return false;
       }
       status = opt->set_size(options, (size_t)n, &error);
@@ -616,7 +619,7 @@ static napi_value queue_work(napi_env env, handle *h, work *w) {
     return NULL;
   }
   if (h->closed) {
-    napi_value error = splade_error_value(env, SPLADE_STATUS_CLOSED, "the Expander is closed");
+    napi_value error = splade_error_value(env, SPLADE_STATUS_CLOSED, CLOSED_MESSAGE);
     napi_reject_deferred(env, w->deferred, error != NULL ? error : take_exception(env));
     work_free(w);
     return promise;
@@ -641,8 +644,8 @@ static napi_value queue_work(napi_env env, handle *h, work *w) {
   return promise;
 }
 
-/* expand(text): Promise */
-static napi_value expander_expand(napi_env env, napi_callback_info info) {
+/* expand(text) or, with `batch`, expandBatch(texts): copies the argument and queues the work; a Promise. */
+static napi_value expand_async(napi_env env, napi_callback_info info, bool batch) {
   size_t argc = 1;
   napi_value argv[1];
   handle *h = this_handle(env, info, &argc, argv);
@@ -652,30 +655,21 @@ static napi_value expander_expand(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "spladerunner: out of memory");
     return NULL;
   }
-  if (!utf8_copy(env, argv[0], "text", &w->text, &w->text_len)) {
+  w->batch = batch;
+  bool copied = batch ? texts_copy(env, argv[0], &w->texts) : utf8_copy(env, argv[0], "text", &w->text, &w->text_len);
+  if (!copied) {
     work_free(w);
     return NULL;
   }
   return queue_work(env, h, w);
 }
 
+/* expand(text): Promise */
+static napi_value expander_expand(napi_env env, napi_callback_info info) { return expand_async(env, info, false); }
+
 /* expandBatch(texts): Promise */
 static napi_value expander_expand_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  handle *h = this_handle(env, info, &argc, argv);
-  if (h == NULL) return NULL;
-  work *w = calloc(1, sizeof *w);
-  if (w == NULL) {
-    napi_throw_error(env, NULL, "spladerunner: out of memory");
-    return NULL;
-  }
-  w->batch = true;
-  if (!texts_copy(env, argv[0], &w->texts)) {
-    work_free(w);
-    return NULL;
-  }
-  return queue_work(env, h, w);
+  return expand_async(env, info, true);
 }
 
 /* token(id): string */
@@ -695,9 +689,7 @@ static napi_value expander_token(napi_env env, napi_callback_info info) {
   if (!whole_number(number, 4294967295.0, &id)) {
     char message[96];
     snprintf(message, sizeof message, "%g is not a vocabulary id (an integer from 0 to vocabSize - 1)", number);
-    napi_value error = splade_error_value(env, SPLADE_STATUS_OUT_OF_RANGE, message);
-    if (error != NULL) napi_throw(env, error);
-    return NULL;
+    return throw_status(env, SPLADE_STATUS_OUT_OF_RANGE, message);
   }
   const char *token = NULL;
   splade_error *error = NULL;
