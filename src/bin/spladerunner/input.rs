@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -24,7 +24,8 @@ pub struct Items {
     text_fields: Vec<String>,
     /// The number of the last line read, from 1.
     line: usize,
-    count: Option<usize>,
+    /// The file read (`None`: standard input).
+    path: Option<PathBuf>,
 }
 
 impl Items {
@@ -43,23 +44,13 @@ impl Items {
                 .and_then(Path::extension)
                 .is_some_and(|e| e == "jsonl" || e == "ndjson"),
         };
-        let (name, reader, count): (String, Box<dyn BufRead>, _) = match path {
+        let (name, reader): (String, Box<dyn BufRead>) = match path {
             Some(path) => {
                 let name = path.display().to_string();
-                let open = || File::open(path).map_err(|e| format!("{name}: {e}"));
-                let count = BufReader::new(open()?)
-                    .lines()
-                    .map_while(Result::ok)
-                    .filter(|l| !jsonl || !l.trim().is_empty())
-                    .count();
-                let reader = Box::new(BufReader::new(open()?));
-                (name, reader, Some(count))
+                let file = File::open(path).map_err(|e| format!("{name}: {e}"))?;
+                (name, Box::new(BufReader::new(file)))
             }
-            None => (
-                "<stdin>".to_string(),
-                Box::new(std::io::stdin().lock()),
-                None,
-            ),
+            None => ("<stdin>".to_string(), Box::new(std::io::stdin().lock())),
         };
         Ok(Items {
             name,
@@ -68,13 +59,16 @@ impl Items {
             id_fields: id_fields.to_vec(),
             text_fields: text_fields.to_vec(),
             line: 0,
-            count,
+            path: path.map(Path::to_path_buf),
         })
     }
 
-    /// The number of items of a file (standard input: unknown).
+    /// The number of items of a file, read through once more (standard input, or a file that cannot be read
+    /// again: unknown). For a progress bar; costs a pass over the file, so only ask when one is shown.
     pub fn count(&self) -> Option<usize> {
-        self.count
+        let file = File::open(self.path.as_ref()?).ok()?;
+        let lines = BufReader::new(file).lines().map_while(Result::ok);
+        Some(lines.filter(|l| is_item(l, self.jsonl)).count())
     }
 
     /// The input's name, as error messages give it.
@@ -98,12 +92,15 @@ impl Items {
             self.line += 1;
             let text = line.strip_suffix('\n').unwrap_or(&line);
             let text = text.strip_suffix('\r').unwrap_or(text);
+            if !is_item(text, self.jsonl) {
+                continue;
+            }
             if !self.jsonl {
                 batch.push(Item {
                     id: Value::from(self.line),
                     text: text.to_string(),
                 });
-            } else if !text.trim().is_empty() {
+            } else {
                 let item = self
                     .parse(text)
                     .map_err(|e| format!("{}:{}: {e}", self.name, self.line))?;
@@ -138,6 +135,11 @@ impl Items {
             text: parts.join(" "),
         })
     }
+}
+
+/// Whether an input line is an item: every plain line is (an empty text too), a JSONL line unless it is blank.
+fn is_item(line: &str, jsonl: bool) -> bool {
+    !jsonl || !line.trim().is_empty()
 }
 
 fn quoted(fields: &[String]) -> String {

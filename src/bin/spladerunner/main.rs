@@ -69,17 +69,23 @@ fn expand(args: ExpandArgs) -> Result<(), String> {
         &args.id_field,
         &args.text_field,
     )?;
-    let progress = match items.count() {
+    // The bar draws only on a terminal; counting the input costs a pass over it, so only then.
+    let progress = ProgressBar::new(0);
+    let total = if progress.is_hidden() {
+        None
+    } else {
+        items.count()
+    };
+    match total {
         Some(total) => {
-            let bar = ProgressBar::new(total as u64);
             let style =
                 ProgressStyle::with_template("{bar:40} {pos}/{len} items, {per_sec}, ETA {eta}")
                     .map_err(|e| e.to_string())?;
-            bar.set_style(style);
-            bar
+            progress.set_style(style);
+            progress.set_length(total as u64);
         }
-        None => ProgressBar::hidden(),
-    };
+        None => progress.set_draw_target(indicatif::ProgressDrawTarget::hidden()),
+    }
     let mut sink = Sink::create(args.output.as_deref())?;
     loop {
         let batch = items.next_batch(args.batch_size as usize)?;
