@@ -126,12 +126,13 @@ impl Expander {
         Ok(counts
             .into_iter()
             .map(|count| {
-                let parts = row_vectors.by_ref().take(count).collect();
-                let mut vector = SparseVector::max_of(parts);
-                if self.drop_special_tokens {
-                    vector = vector.without(|id| self.vocab.is_special(id));
+                // min_weight and special tokens were applied per window (a merged term passes exactly when
+                // one of its windows' weights does); top_k needs the merged vector.
+                let vector = SparseVector::max_of(row_vectors.by_ref().take(count).collect());
+                match self.top_k {
+                    Some(_) => vector.pruned(0.0, self.top_k),
+                    None => vector,
                 }
-                vector.pruned(self.min_weight, self.top_k)
             })
             .collect())
     }
@@ -267,7 +268,9 @@ impl Expander {
                         &dense[..]
                     }
                 };
-                Ok(SparseVector::from_dense(weights))
+                Ok(SparseVector::from_dense(weights, |id, w| {
+                    w >= self.min_weight && !(self.drop_special_tokens && self.vocab.is_special(id))
+                }))
             })
             .collect()
     }

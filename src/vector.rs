@@ -40,17 +40,13 @@ impl SparseVector {
         SparseVector::from_terms(terms)
     }
 
-    /// The vector without the terms whose id `drop` accepts.
-    pub(crate) fn without(self, drop: impl Fn(u32) -> bool) -> SparseVector {
-        SparseVector::from_terms(self.iter().filter(|&(id, _)| !drop(id)).collect())
-    }
-
-    /// The vector of a dense weight row (one weight per vocabulary id): the terms with weight `> 0`.
-    pub(crate) fn from_dense(dense: &[f32]) -> Self {
+    /// The vector of a dense weight row (one weight per vocabulary id): the terms with weight `> 0` that `keep`
+    /// accepts (given id and weight).
+    pub(crate) fn from_dense(dense: &[f32], keep: impl Fn(u32, f32) -> bool) -> Self {
         SparseVector::from_terms(
             (0u32..)
                 .zip(dense.iter().copied())
-                .filter(|&(_, w)| w > 0.0)
+                .filter(|&(id, w)| w > 0.0 && keep(id, w))
                 .collect(),
         )
     }
@@ -84,7 +80,7 @@ mod tests {
 
     #[test]
     fn keeps_positive_weights_in_id_order() {
-        let v = SparseVector::from_dense(&[0.0, 0.5, 0.0, 2.0, 0.1]);
+        let v = SparseVector::from_dense(&[0.0, 0.5, 0.0, 2.0, 0.1], |_, _| true);
         assert_eq!(v.indices, vec![1, 3, 4]);
         assert_eq!(v.weights, vec![0.5, 2.0, 0.1]);
     }
