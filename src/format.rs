@@ -12,6 +12,8 @@
 //! of a token as U+2024 ONE DOT LEADER (`․`); should two tokens then meet, the larger weight is kept. Its
 //! weights are strictly positive normal floats (a weight below `f32::MIN_POSITIVE` is left out).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Error, Result, Status};
@@ -66,19 +68,15 @@ pub(crate) fn render(vector: &SparseVector, vocab: &Vocab, format: Format) -> Re
             Value::Object(map)
         }
         Format::Elasticsearch => {
-            let mut weights: Vec<(String, f32)> = Vec::with_capacity(vector.len());
+            // Tokens that differ only by dots become one key: it keeps the larger weight.
+            let mut best: BTreeMap<String, f32> = BTreeMap::new();
+            let dot = ELASTICSEARCH_DOT.to_string();
             for (id, w) in vector.iter().filter(|&(_, w)| w >= f32::MIN_POSITIVE) {
-                weights.push((token(id)?.replace('.', &ELASTICSEARCH_DOT.to_string()), w));
+                let key = token(id)?.replace('.', &dot);
+                let slot = best.entry(key).or_insert(w);
+                *slot = slot.max(w);
             }
-            let mut map = Map::new();
-            for (key, w) in weights {
-                let kept = map
-                    .get(&key)
-                    .and_then(Value::as_f64)
-                    .map_or(w, |old| w.max(old as f32));
-                map.insert(key, number(kept));
-            }
-            Value::Object(map)
+            Value::Object(best.into_iter().map(|(k, w)| (k, number(w))).collect())
         }
         Format::Impacts { scale } => {
             if !(scale.is_finite() && scale > 0.0) {
