@@ -16,6 +16,7 @@ mod collection;
 mod index;
 mod metrics;
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -93,11 +94,11 @@ fn expand_all(expander: &Expander, texts: &[String], what: &str) -> (Vec<SparseV
     (vectors, start.elapsed().as_secs_f64())
 }
 
-/// The vectors pruned to their `top_k` heaviest terms (0: unchanged).
-fn prune(vectors: &[SparseVector], top_k: usize) -> Vec<SparseVector> {
+/// The vectors pruned to their `top_k` heaviest terms (0: the vectors themselves).
+fn prune(vectors: &[SparseVector], top_k: usize) -> Cow<'_, [SparseVector]> {
     match top_k {
-        0 => vectors.to_vec(),
-        k => vectors.iter().map(|v| v.pruned(0.0, Some(k))).collect(),
+        0 => Cow::Borrowed(vectors),
+        k => Cow::Owned(vectors.iter().map(|v| v.pruned(0.0, Some(k))).collect()),
     }
 }
 
@@ -113,11 +114,13 @@ fn main() {
     let (docs, doc_seconds) = expand_all(&expander, &collection.doc_texts, "corpus");
     let (queries, _) = expand_all(&expander, &collection.query_texts, "queries");
 
+    let pruned_queries: Vec<(usize, Cow<[SparseVector]>)> = (args.query_top_k.iter())
+        .map(|&k| (k, prune(&queries, k)))
+        .collect();
     for &doc_k in &args.doc_top_k {
         let docs = prune(&docs, doc_k);
         let index = index::InvertedIndex::build(&docs);
-        for &query_k in &args.query_top_k {
-            let queries = prune(&queries, query_k);
+        for &(query_k, ref queries) in &pruned_queries {
             let mut totals = metrics::Totals::default();
             let mut postings = 0usize;
             for (q, vector) in queries.iter().enumerate() {
@@ -151,7 +154,7 @@ fn main() {
                     result.mrr_at_10,
                     result.recall_at_100,
                     mean_terms(&docs),
-                    mean_terms(&queries),
+                    mean_terms(queries),
                     docs.len() as f64 / doc_seconds
                 );
             } else {
@@ -168,7 +171,7 @@ fn main() {
                     "  terms {:.1}/doc {:.1}/query, {postings:.0} postings/query   nDCG@10 {:.4}   \
                      MRR@10 {:.4}   Recall@100 {:.4}",
                     mean_terms(&docs),
-                    mean_terms(&queries),
+                    mean_terms(queries),
                     result.ndcg_at_10,
                     result.mrr_at_10,
                     result.recall_at_100
