@@ -142,12 +142,10 @@ func (e *Expander) ExpandBatch(texts []string) ([]SparseVector, error) {
 		ptrs = make([]*C.uint8_t, len(texts))
 		lens = make([]C.size_t, len(texts))
 		for i, text := range texts {
-			if len(text) > 0 {
-				data := unsafe.StringData(text)
-				pinner.Pin(data)
-				ptrs[i] = (*C.uint8_t)(unsafe.Pointer(data))
-				lens[i] = C.size_t(len(text))
+			if ptrs[i] = textData(text); ptrs[i] != nil {
+				pinner.Pin(ptrs[i])
 			}
+			lens[i] = C.size_t(len(text))
 		}
 		ptrsArg = &ptrs[0]
 		lensArg = &lens[0]

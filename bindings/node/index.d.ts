@@ -1,10 +1,10 @@
 // Types of the spladerunner Node binding (index.js / index.mjs). The C header, include/spladerunner.h, is the
 // reference for what each call does; these comments say how it looks from JavaScript.
 
-/** A SPLADE vector: vocabulary ids ascending and unique, `weights[i]` (> 0) belonging to `indices[i]`. */
 /** The JSON shapes of `toJson`. */
 export type JsonFormat = 'indices-values' | 'token-weights' | 'elasticsearch' | 'impacts' | 'tei';
 
+/** A SPLADE vector: vocabulary ids ascending and unique, `weights[i]` (> 0) belonging to `indices[i]`. */
 export interface SparseVector {
   indices: Uint32Array;
   weights: Float32Array;

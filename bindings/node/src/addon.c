@@ -345,27 +345,28 @@ static handle *this_handle(napi_env env, napi_callback_info info, size_t *argc, 
 
 typedef splade_status (*size_setter)(splade_options *, size_t, splade_error **);
 
+/* The JavaScript type an option takes, which says which C setter applies. */
+typedef enum { OPTION_SIZE, OPTION_MIN_WEIGHT, OPTION_DROP_SPECIAL_TOKENS, OPTION_ORT_LIBRARY_PATH } option_kind;
+
 typedef struct option {
-  const char *name; /* the JavaScript name */
-  size_setter set_size;  /* NULL for the non-size options below */
+  const char *name;     /* the JavaScript name */
+  option_kind kind;
+  size_setter set_size; /* for OPTION_SIZE */
 } option;
 
 static const option OPTIONS[] = {
-    {"maxLength", splade_options_set_max_length},
-    {"maxWindows", splade_options_set_max_windows},
-    {"windowOverlap", splade_options_set_window_overlap},
-    {"topK", splade_options_set_top_k},
-    {"minWeight", NULL},
-    {"dropSpecialTokens", NULL},
-    {"intraOpThreads", splade_options_set_intra_op_threads},
-    {"sessions", splade_options_set_sessions},
-    {"tokenBudget", splade_options_set_token_budget},
-    {"ortLibraryPath", NULL},
+    {"maxLength", OPTION_SIZE, splade_options_set_max_length},
+    {"maxWindows", OPTION_SIZE, splade_options_set_max_windows},
+    {"windowOverlap", OPTION_SIZE, splade_options_set_window_overlap},
+    {"topK", OPTION_SIZE, splade_options_set_top_k},
+    {"minWeight", OPTION_MIN_WEIGHT, NULL},
+    {"dropSpecialTokens", OPTION_DROP_SPECIAL_TOKENS, NULL},
+    {"intraOpThreads", OPTION_SIZE, splade_options_set_intra_op_threads},
+    {"sessions", OPTION_SIZE, splade_options_set_sessions},
+    {"tokenBudget", OPTION_SIZE, splade_options_set_token_budget},
+    {"ortLibraryPath", OPTION_ORT_LIBRARY_PATH, NULL},
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
-#define OPTION_LIST                                                                                       \
-  "maxLength, maxWindows, windowOverlap, topK, minWeight, dropSpecialTokens, intraOpThreads, sessions, "           \
-  "tokenBudget, ortLibraryPath"
 
 /* Throws a TypeError for an own enumerable key of `object` that names no option (a misspelt option would
  * otherwise be ignored without a word). */
@@ -391,7 +392,11 @@ static bool check_option_names(napi_env env, napi_value object) {
     for (size_t k = 0; k < OPTION_COUNT && !known; k++) known = strcmp(buffer, OPTIONS[k].name) == 0;
     if (!known || length >= sizeof buffer - 1) {
       char message[320];
-      snprintf(message, sizeof message, "unknown option '%s' (the options are " OPTION_LIST ")", buffer);
+      int used = snprintf(message, sizeof message, "unknown option '%s' (the options are ", buffer);
+      for (size_t k = 0; k < OPTION_COUNT && used > 0 && (size_t)used < sizeof message; k++) {
+        used += snprintf(message + used, sizeof message - (size_t)used, "%s%s", k > 0 ? ", " : "", OPTIONS[k].name);
+      }
+      if (used > 0 && (size_t)used < sizeof message) snprintf(message + used, sizeof message - (size_t)used, ")");
       napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", message);
       return false;
     }
@@ -410,26 +415,33 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
     return false;
   }
   if (is_nullish(env, value)) return true;
-  if (strcmp(opt->name, "ortLibraryPath") == 0) {
-    char *path = NULL;
-    if (!path_copy(env, value, "options.ortLibraryPath", &path)) return false;
-    status = splade_options_set_ort_library_path(options, path, &error);
-    free(path);
-  } else if (strcmp(opt->name, "dropSpecialTokens") == 0) {
-    bool drop = false;
-    if (!is_type(env, value, napi_boolean)) return type_error(env, "options.dropSpecialTokens must be a boolean");
-    napi_get_value_bool(env, value, &drop);
-    status = splade_options_set_drop_special_tokens(options, drop, &error);
-  } else {
-    double number = 0;
+  double number = 0;
+  if (opt->kind == OPTION_SIZE || opt->kind == OPTION_MIN_WEIGHT) {
     if (!is_type(env, value, napi_number)) {
       snprintf(message, sizeof message, "options.%s must be a number", opt->name);
       return type_error(env, message);
     }
     napi_get_value_double(env, value, &number);
-    if (opt->set_size == NULL) {
+  }
+  switch (opt->kind) {
+    case OPTION_ORT_LIBRARY_PATH: {
+      char *path = NULL;
+      if (!path_copy(env, value, "options.ortLibraryPath", &path)) return false;
+      status = splade_options_set_ort_library_path(options, path, &error);
+      free(path);
+      break;
+    }
+    case OPTION_DROP_SPECIAL_TOKENS: {
+      bool drop = false;
+      if (!is_type(env, value, napi_boolean)) return type_error(env, "options.dropSpecialTokens must be a boolean");
+      napi_get_value_bool(env, value, &drop);
+      status = splade_options_set_drop_special_tokens(options, drop, &error);
+      break;
+    }
+    case OPTION_MIN_WEIGHT:
       status = splade_options_set_min_weight(options, (float)number, &error);
-    } else {
+      break;
+    case OPTION_SIZE: {
       uint64_t n = 0;
       if (!whole_number(number, (double)(SIZE_MAX < 9007199254740991ULL ? SIZE_MAX : 9007199254740991ULL), &n)) {
         snprintf(message, sizeof message, "options.%s must be a non-negative integer, got %g", opt->name, number);
@@ -437,6 +449,7 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
         return false;
       }
       status = opt->set_size(options, (size_t)n, &error);
+      break;
     }
   }
   if (status != SPLADE_STATUS_OK) {
