@@ -244,29 +244,37 @@ impl Expander {
                 ),
             ));
         }
-        let mut dense = vec![0.0f32; vocab];
         let per_row = data.len() / rows.max(1);
+        let row_data = |row: usize| &data[row * per_row..(row + 1) * per_row];
+        // Hidden states: every text of the call decoded at once, `[rows, vocab]`.
+        let decoded = match signature.output_kind {
+            OutputKind::Hidden(width) => {
+                // Signature::of only chooses hidden states when the model has its decoder.
+                let decoder = self.decoder.as_ref().ok_or_else(|| {
+                    Error::new(Status::InvalidModel, "hidden states without a decoder")
+                })?;
+                let texts: Vec<&[f32]> = (group.members.iter().enumerate())
+                    .map(|(row, &member)| &row_data(row)[..tokens[member].len() * width])
+                    .collect();
+                let mut decoded = vec![0.0f32; rows * vocab];
+                decoder.pool(&texts, &mut decoded, self.decoder_threads);
+                decoded
+            }
+            _ => Vec::new(),
+        };
+        let mut dense = vec![0.0f32; vocab];
         group
             .members
             .iter()
             .enumerate()
             .map(|(row, &member)| {
-                let row_data = &data[row * per_row..(row + 1) * per_row];
                 let weights = match signature.output_kind {
                     OutputKind::Logits => {
-                        pooling::pool(row_data, tokens[member].len(), &mut dense);
+                        pooling::pool(row_data(row), tokens[member].len(), &mut dense);
                         &dense[..]
                     }
-                    OutputKind::Pooled => row_data,
-                    OutputKind::Hidden(width) => {
-                        // Signature::of only chooses hidden states when the model has its decoder.
-                        let decoder = self.decoder.as_ref().ok_or_else(|| {
-                            Error::new(Status::InvalidModel, "hidden states without a decoder")
-                        })?;
-                        let real = &row_data[..tokens[member].len() * width];
-                        decoder.pool(real, &mut dense, self.decoder_threads);
-                        &dense[..]
-                    }
+                    OutputKind::Pooled => row_data(row),
+                    OutputKind::Hidden(_) => &decoded[row * vocab..(row + 1) * vocab],
                 };
                 Ok(SparseVector::from_dense(weights, |id, w| {
                     w >= self.min_weight && !(self.drop_special_tokens && self.vocab.is_special(id))

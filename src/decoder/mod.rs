@@ -13,7 +13,8 @@
 //!    in float32 with the same fused multiply-adds, in the same order, as a plain matrix product.
 //!
 //! Rows whose bound is at most zero have weight zero whatever the rounding, so the vectors are those of the full
-//! product.
+//! product. The texts of one inference call are decoded together, each block of vocabulary rows serving every
+//! text while it is in cache.
 //!
 //! An int8 model's decoder file holds `W` in int8 with one scale per row: its logits are then defined by the
 //! int8 product itself (each hidden state quantized to int8 with its own scale), computed by the same kernels,
@@ -62,46 +63,61 @@ impl Decoder {
         })
     }
 
-    /// Pools one text: `hidden` holds its real positions `[positions, hidden]`; writes one SPLADE weight per
-    /// vocabulary id into `weights` (length `vocab`). The vocabulary is split between `threads` threads.
-    pub(crate) fn pool(&self, hidden: &[f32], weights: &mut [f32], threads: usize) {
-        let states = self.screen.states(hidden, self.hidden);
-        let transposed = self
-            .weight
-            .as_ref()
-            .map(|_| exact::Transposed::new(hidden, self.hidden));
+    /// Pools the texts of one inference call: `texts[i]` holds the real positions of text `i` `[positions,
+    /// hidden]`; writes text `i`'s SPLADE weight of vocabulary id `v` to `weights[i · vocab + v]`. The vocabulary
+    /// is split between `threads` threads, and each block of vocabulary rows serves every text while it is in
+    /// cache.
+    pub(crate) fn pool(&self, texts: &[&[f32]], weights: &mut [f32], threads: usize) {
+        let states: Vec<_> = texts
+            .iter()
+            .map(|hidden| self.screen.states(hidden, self.hidden))
+            .collect();
+        let transposed: Vec<_> = match self.weight {
+            Some(_) => texts
+                .iter()
+                .map(|hidden| exact::Transposed::new(hidden, self.hidden))
+                .collect(),
+            None => Vec::new(),
+        };
         let per_thread = self
             .vocab
             .div_ceil(threads.max(1))
             .next_multiple_of(screen::STEP);
-        let work = |start: usize, out: &mut [f32]| {
-            let end = start + out.len();
-            let (Some(weight), Some(transposed)) = (&self.weight, &transposed) else {
-                self.screen.estimates(&states, start..end, |v, peak| {
-                    out[v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
+        // `outs[i]`: text i's weights of the rows from `start`.
+        let work = |start: usize, outs: &mut [&mut [f32]]| {
+            let end = (start + per_thread).min(self.vocab);
+            let Some(weight) = &self.weight else {
+                self.screen.estimates(&states, start..end, |i, v, peak| {
+                    outs[i][v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
                 });
                 return;
             };
             let mut sums = Vec::new();
-            for v in self.screen.candidates(&states, &self.bias, start..end) {
-                let row = &weight[v * self.hidden..(v + 1) * self.hidden];
-                let peak = exact::max_dot(transposed, row, &mut sums);
-                out[v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
-            }
+            self.screen
+                .candidates(&states, &self.bias, start..end, |i, v| {
+                    let row = &weight[v * self.hidden..(v + 1) * self.hidden];
+                    let peak = exact::max_dot(&transposed[i], row, &mut sums);
+                    outs[i][v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
+                });
         };
         weights.fill(0.0);
-        if threads <= 1 || per_thread >= self.vocab {
-            work(0, weights);
-            return;
+        // parts[t][i]: the slice of text i's weights that thread t writes.
+        let mut parts: Vec<Vec<&mut [f32]>> = (0..self.vocab.div_ceil(per_thread))
+            .map(|_| Vec::with_capacity(texts.len()))
+            .collect();
+        for text in weights.chunks_mut(self.vocab) {
+            for (part, chunk) in parts.iter_mut().zip(text.chunks_mut(per_thread)) {
+                part.push(chunk);
+            }
         }
         std::thread::scope(|scope| {
-            let mut chunks = weights.chunks_mut(per_thread).enumerate();
-            let first = chunks.next();
-            for (i, chunk) in chunks {
-                scope.spawn(move || work(i * per_thread, chunk));
+            let mut parts = parts.iter_mut().enumerate();
+            let first = parts.next();
+            for (t, outs) in parts {
+                scope.spawn(move || work(t * per_thread, outs));
             }
-            if let Some((_, chunk)) = first {
-                work(0, chunk);
+            if let Some((_, outs)) = first {
+                work(0, outs);
             }
         });
     }
@@ -125,14 +141,17 @@ mod tests {
     }
 
     /// The decoder gives exactly what the full float32 product gives, on random data whose logits sit close to 0
-    /// (where a loose bound would drop a term).
+    /// (where a loose bound would drop a term), for texts of different lengths decoded in one call.
     #[test]
     fn pooling_equals_the_full_product() {
-        let (vocab, hidden, positions) = (1000, 128, 37);
+        let (vocab, hidden) = (1000, 128);
         let mut seed = 7;
         let weight = random(vocab * hidden, &mut seed, 0.1, 0.0);
         let bias = random(vocab, &mut seed, 0.5, -1.7);
-        let states = random(positions * hidden, &mut seed, 2.0, 0.0);
+        let texts: Vec<Vec<f32>> = [37, 1, 70]
+            .iter()
+            .map(|positions| random(positions * hidden, &mut seed, 2.0, 0.0))
+            .collect();
         let decoder = Decoder {
             hidden,
             vocab,
@@ -140,27 +159,30 @@ mod tests {
             weight: Some(weight.clone()),
             bias,
         };
+        let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
         for threads in [1, 2, 3] {
-            let mut got = vec![0.0; vocab];
-            decoder.pool(&states, &mut got, threads);
-            let mut positive = 0;
-            for (v, (row, &got)) in weight.chunks_exact(hidden).zip(&got).enumerate() {
-                let full = (0..positions)
-                    .map(|p| {
-                        let h = &states[p * hidden..(p + 1) * hidden];
-                        h.iter()
-                            .zip(row)
-                            .fold(0.0f32, |acc, (&x, &w)| x.mul_add(w, acc))
-                    })
-                    .fold(f32::NEG_INFINITY, f32::max);
-                let want = crate::pooling::splade_weight(full + decoder.bias[v]);
-                positive += usize::from(want > 0.0);
-                assert_eq!(got, want, "row {v}, {threads} threads");
+            let mut got = vec![0.0; vocab * texts.len()];
+            decoder.pool(&slices, &mut got, threads);
+            for (states, got) in texts.iter().zip(got.chunks_exact(vocab)) {
+                let mut positive = 0;
+                for (v, (row, &got)) in weight.chunks_exact(hidden).zip(got).enumerate() {
+                    let full = states
+                        .chunks_exact(hidden)
+                        .map(|h| {
+                            h.iter()
+                                .zip(row)
+                                .fold(0.0f32, |acc, (&x, &w)| x.mul_add(w, acc))
+                        })
+                        .fold(f32::NEG_INFINITY, f32::max);
+                    let want = crate::pooling::splade_weight(full + decoder.bias[v]);
+                    positive += usize::from(want > 0.0);
+                    assert_eq!(got, want, "row {v}, {threads} threads");
+                }
+                assert!(
+                    positive > 20 && positive < vocab - 50,
+                    "{positive} positive rows"
+                );
             }
-            assert!(
-                positive > 50 && positive < vocab - 50,
-                "{positive} positive rows"
-            );
         }
     }
 
@@ -196,7 +218,7 @@ mod tests {
             .collect();
         for threads in [1, 2] {
             let mut got = vec![0.0; vocab];
-            decoder.pool(&states, &mut got, threads);
+            decoder.pool(&[&states[..]], &mut got, threads);
             let mut positive = 0;
             for v in 0..vocab {
                 let q = &values[v * hidden..(v + 1) * hidden];

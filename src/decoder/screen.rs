@@ -110,45 +110,46 @@ impl Rows {
         States::new(hidden, width, self.kind == Kind::Bound)
     }
 
-    /// The rows in `range` (starting at a multiple of [`STEP`]) whose bound on `max_p h_p·w + b` is above zero.
+    /// Gives `f` each text `i` of `texts` with each row `v` in `range` (starting at a multiple of [`STEP`]) whose
+    /// bound on `max_p h_p·w + b` is above zero: `f(i, v)`.
     pub(super) fn candidates(
         &self,
-        states: &States,
+        texts: &[States],
         bias: &[f32],
         range: std::ops::Range<usize>,
-    ) -> Vec<usize> {
-        let mut found = Vec::new();
-        self.for_each_peak(states, range, |v, peak| {
-            if self.scale[v] * peak + bias[v] + self.margin[v] * states.max_norm > 0.0 {
-                found.push(v);
+        mut f: impl FnMut(usize, usize),
+    ) {
+        self.for_each_peak(texts, range, |i, v, peak| {
+            if self.scale[v] * peak + bias[v] + self.margin[v] * texts[i].max_norm > 0.0 {
+                f(i, v);
             }
         });
-        found
     }
 
-    /// `max_p h_p·w` of the int8 rows in `range` (starting at a multiple of [`STEP`]), each given to `f` with
-    /// its row.
+    /// `max_p h_p·w` of the int8 rows in `range` (starting at a multiple of [`STEP`]) for each text `i` of
+    /// `texts`: `f(i, v, peak)`.
     pub(super) fn estimates(
         &self,
-        states: &States,
+        texts: &[States],
         range: std::ops::Range<usize>,
-        mut f: impl FnMut(usize, f32),
+        mut f: impl FnMut(usize, usize, f32),
     ) {
-        self.for_each_peak(states, range, |v, peak| f(v, self.scale[v] * peak));
+        self.for_each_peak(texts, range, |i, v, peak| f(i, v, self.scale[v] * peak));
     }
 
-    /// Gives `f` each row of `range` with its peak before the row scale (see [`Rows::block_peaks`]).
+    /// Gives `f` each text and row of `range` with its peak before the row scale (see [`Rows::block_peaks`]):
+    /// every text in turn for each block of rows, which stays in cache meanwhile.
     fn for_each_peak(
         &self,
-        states: &States,
+        texts: &[States],
         range: std::ops::Range<usize>,
-        mut f: impl FnMut(usize, f32),
+        mut f: impl FnMut(usize, usize, f32),
     ) {
-        let mut each = |block: usize, peaks: &[f32; BLOCK]| {
+        let mut each = |i: usize, block: usize, peaks: &[f32; BLOCK]| {
             for (lane, &peak) in peaks.iter().enumerate() {
                 let v = block * BLOCK + lane;
                 if v < range.end {
-                    f(v, peak);
+                    f(i, v, peak);
                 }
             }
         };
@@ -158,15 +159,19 @@ impl Rows {
             // SAFETY: amx() checked the CPU (AMX int8, AVX-512 F) and the kernel's permission.
             let mut tiles = unsafe { super::amx::Tiles::configure() };
             for block in blocks.step_by(2) {
-                // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
-                let [first, second] = unsafe { self.pair_peaks_amx(&mut tiles, block, states) };
-                each(block, &first);
-                each(block + 1, &second);
+                for (i, states) in texts.iter().enumerate() {
+                    // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
+                    let [first, second] = unsafe { self.pair_peaks_amx(&mut tiles, block, states) };
+                    each(i, block, &first);
+                    each(i, block + 1, &second);
+                }
             }
             return;
         }
         for block in blocks {
-            each(block, &self.block_peaks(block, states));
+            for (i, states) in texts.iter().enumerate() {
+                each(i, block, &self.block_peaks(block, states));
+            }
         }
     }
 
