@@ -262,7 +262,11 @@ impl Expander {
             }
             _ => Vec::new(),
         };
-        let mut dense = vec![0.0f32; vocab];
+        // Logits: each text pooled in turn into this one buffer.
+        let mut dense = match signature.output_kind {
+            OutputKind::Logits => vec![0.0f32; vocab],
+            _ => Vec::new(),
+        };
         group
             .members
             .iter()
