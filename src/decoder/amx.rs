@@ -131,6 +131,11 @@ impl Tiles {
     }
 }
 
+/// The four accumulators as [`Tiles::store`] writes them, on a cache-line boundary.
+#[derive(Default)]
+#[repr(C, align(64))]
+pub(super) struct Sums(pub(super) [[[i32; ROWS]; ROWS]; 4]);
+
 #[cfg(target_arch = "x86_64")]
 impl Drop for Tiles {
     fn drop(&mut self) {

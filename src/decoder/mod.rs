@@ -20,6 +20,7 @@
 //! int8 product itself (each hidden state quantized to int8 with its own scale), computed by the same kernels,
 //! with no exact pass: approximate, like the rest of an int8 model.
 
+mod aligned;
 mod amx;
 mod exact;
 mod file;

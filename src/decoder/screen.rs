@@ -10,6 +10,8 @@
 //! (32 positions × 32 rows per step, [`super::amx`]) where the CPU and the kernel allow them, else AVX-512
 //! VNNI, else portable code (which is also what runs under valgrind).
 
+use super::aligned::Aligned;
+
 /// Vocabulary rows per block: one AVX-512 register of 32-bit lanes.
 pub(super) const BLOCK: usize = 16;
 /// Vocabulary rows per step of [`Rows::candidates`] (two blocks: the AMX kernel's tile pair); a range of rows
@@ -38,7 +40,7 @@ enum Kind {
 pub(super) struct Rows {
     kind: Kind,
     /// `[block][group][row in block][4]` int8, `groups` covering the hidden values padded to [`HIDDEN_PAD`].
-    quantized: Vec<i8>,
+    quantized: Aligned<i8>,
     groups: usize,
     /// Per row (padded to whole steps): the scale `s`; the constant added to the integer sum (for a bound
     /// `½‖q‖₁ + hidden/4 - 128·Σq` plus float rounding, for an estimate `-128·Σq`); and for a bound
@@ -54,7 +56,7 @@ impl Rows {
         let padded = vocab.next_multiple_of(STEP);
         Rows {
             kind,
-            quantized: vec![0; padded * groups * GROUP],
+            quantized: Aligned::filled(0, padded * groups * GROUP),
             groups,
             scale: vec![0.0; padded],
             constant: vec![0.0; padded],
@@ -256,7 +258,7 @@ impl Rows {
             _mm512_loadu_ps(self.constant.as_ptr().add((block + 1) * BLOCK)),
         ];
         let mut peak = [_mm512_set1_ps(f32::NEG_INFINITY); 2];
-        let mut sums = [[[0i32; ROWS]; ROWS]; 4];
+        let mut sums = super::amx::Sums::default();
         for first in (0..states.positions).step_by(POSITION_PAD) {
             tiles.zero();
             let a0 = states.unsigned.as_ptr().add(first * states.stride);
@@ -270,11 +272,11 @@ impl Rows {
                     b1.add(c * tile_len),
                 );
             }
-            tiles.store(&mut sums);
+            tiles.store(&mut sums.0);
             for p in first..(first + POSITION_PAD).min(states.positions) {
                 let (half, row) = ((p - first) / ROWS, (p - first) % ROWS);
                 for (j, peak) in peak.iter_mut().enumerate() {
-                    let dot = _mm512_loadu_si512(sums[2 * half + j][row].as_ptr() as *const _);
+                    let dot = _mm512_loadu_si512(sums.0[2 * half + j][row].as_ptr() as *const _);
                     let sum = _mm512_add_ps(_mm512_cvtepi32_ps(dot), constant[j]);
                     let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[p]));
                     *peak =
@@ -349,7 +351,7 @@ fn vnni() -> bool {
 pub(super) struct States {
     /// `[position][stride]`: `r + 128`, the padding at 128 (that is, 0); rows padded to [`POSITION_PAD`],
     /// `stride` to [`HIDDEN_PAD`].
-    unsigned: Vec<u8>,
+    unsigned: Aligned<u8>,
     stride: usize,
     positions: usize,
     scale: Vec<f32>,
@@ -364,7 +366,7 @@ impl States {
         let positions = hidden.len() / width;
         let stride = width.next_multiple_of(HIDDEN_PAD);
         let mut states = States {
-            unsigned: vec![128; positions.next_multiple_of(POSITION_PAD) * stride],
+            unsigned: Aligned::filled(128, positions.next_multiple_of(POSITION_PAD) * stride),
             stride,
             positions,
             scale: Vec::with_capacity(positions),
