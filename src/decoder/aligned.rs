@@ -25,14 +25,16 @@ pub(super) struct Aligned<T: Plain> {
 impl<T: Plain> Aligned<T> {
     /// `len` copies of `value`.
     pub(super) fn filled(value: T, len: usize) -> Self {
-        let bytes = len * std::mem::size_of::<T>();
-        let mut buffer = Aligned {
-            lines: vec![Line([0; 64]); bytes.div_ceil(64)],
+        let per_line = 64 / std::mem::size_of::<T>();
+        let mut line = Line([0; 64]);
+        // SAFETY: a line holds exactly `per_line` values of `T` (a plain type whose alignment divides 64).
+        unsafe { std::slice::from_raw_parts_mut(line.0.as_mut_ptr() as *mut T, per_line) }
+            .fill(value);
+        Aligned {
+            lines: vec![line; len.div_ceil(per_line)],
             len,
             element: PhantomData,
-        };
-        buffer.fill(value);
-        buffer
+        }
     }
 }
 

@@ -132,6 +132,7 @@ impl Tiles {
 }
 
 /// The four accumulators as [`Tiles::store`] writes them, on a cache-line boundary.
+#[cfg(target_arch = "x86_64")]
 #[derive(Default)]
 #[repr(C, align(64))]
 pub(super) struct Sums(pub(super) [[[i32; ROWS]; ROWS]; 4]);

@@ -49,6 +49,13 @@ fn max_dot_portable(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f3
     sums.iter().copied().fold(f32::NEG_INFINITY, f32::max)
 }
 
+/// The same numbers, with `mul_add` compiled to vector FMA instructions.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn max_dot_fma(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f32 {
+    max_dot_portable(states, row, sums)
+}
+
 /// Positions per pass of [`max_dot_avx512`]: four registers of 16, whose sums stay in registers over the whole
 /// hidden dimension.
 #[cfg(target_arch = "x86_64")]
@@ -122,11 +129,4 @@ mod tests {
             }
         }
     }
-}
-
-/// The same numbers, with `mul_add` compiled to vector FMA instructions.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn max_dot_fma(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f32 {
-    max_dot_portable(states, row, sums)
 }
