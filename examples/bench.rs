@@ -13,7 +13,8 @@
 //! - `concurrency`: queries with one intra-op thread on an expander with two sessions, first from one thread,
 //!   then from two; reports queries/s of each and their ratio.
 //!
-//! `--threads` sets ONNX Runtime's intra-op threads (default: its own choice) for `docs` and `queries`. With
+//! `--threads` sets `Options::intra_op_threads` (default: one per core) for `docs` and `queries`: ONNX Runtime's
+//! intra-op threads, or with the library's decoder the threads that decode and run calls side by side. With
 //! `--json` each job prints one JSON object per line instead of text, for `tools/compare.py`.
 
 use std::time::Instant;

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use ort::session::builder::PrepackedWeights;
-use ort::session::SessionInputValue;
+use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
 use crate::batch::{self, Group, Inputs};
@@ -16,6 +16,7 @@ use crate::options::Options;
 use crate::pool::SessionPool;
 use crate::pooling;
 use crate::runtime;
+use crate::side_by_side;
 use crate::tokenize::{Cut, TextTokenizer, Tokens};
 use crate::vector::SparseVector;
 use crate::vocab::Vocab;
@@ -25,14 +26,19 @@ use crate::vocab::Vocab;
 /// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
 /// and pool in parallel; inference runs in parallel on up to [`Options::sessions`] ONNX Runtime sessions (default
 /// 1, so by default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op
-/// threads). Results do not depend on how calls interleave.
+/// threads). With the library's decoder (a graph that stops at the hidden states) ONNX Runtime runs each
+/// inference call on one thread instead, and the expander's threads ([`Options::intra_op_threads`]) decode one
+/// call's vocabulary together, or run a batch's inference calls side by side; such a model's pool holds up to
+/// that many sessions even when [`Options::sessions`] is smaller. Results do not depend on how calls interleave.
 pub struct Expander {
     tokenizer: TextTokenizer,
     vocab: Vocab,
     signature: Signature,
     /// The library's decoder, for a graph that stops at the hidden states.
     decoder: Option<Decoder>,
-    decoder_threads: usize,
+    /// The threads one call uses: ONNX Runtime's intra-op threads, or with the decoder, the threads that decode
+    /// one inference call or run a batch's calls side by side.
+    threads: usize,
     sessions: SessionPool,
     min_weight: f32,
     top_k: Option<usize>,
@@ -54,12 +60,18 @@ impl Expander {
         let tokenizer = TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
         let vocab = Vocab::of(tokenizer.tokenizer());
         let environment = runtime::environment(options.ort_library_path.as_deref())?;
-        let threads = options.intra_op_threads;
+        let threads = options
+            .intra_op_threads
+            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+            .unwrap_or(1);
+        // With the library's decoder, ONNX Runtime runs each inference call on one thread (the expander's threads
+        // decode, or run calls side by side): a small model's call is too little work to share between cores.
+        let (session_threads, capacity) = match files.decoder {
+            Some(_) => (Some(1), options.sessions.max(threads)),
+            None => (options.intra_op_threads, options.sessions),
+        };
         let prepacked = PrepackedWeights::new();
-        // With the library's decoder, ONNX Runtime's threads must not spin after a run: the decoder needs the
-        // cores next.
-        let spin = files.decoder.is_none();
-        let first = runtime::open_session(&environment, &files.onnx, threads, spin, &prepacked)?;
+        let first = runtime::open_session(&environment, &files.onnx, session_threads, &prepacked)?;
         let signature = Signature::of(&first, &files.onnx, vocab.len(), files.decoder.is_some())?;
         let decoder = match (signature.output_kind, &files.decoder) {
             (OutputKind::Hidden(width), Some(path)) => {
@@ -67,19 +79,16 @@ impl Expander {
             }
             _ => None,
         };
-        let decoder_threads = threads
-            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
-            .unwrap_or(1);
         let onnx = files.onnx.clone();
-        let sessions = SessionPool::new(first, options.sessions, move || {
-            runtime::open_session(&environment, &onnx, threads, spin, &prepacked)
+        let sessions = SessionPool::new(first, capacity, move || {
+            runtime::open_session(&environment, &onnx, session_threads, &prepacked)
         });
         let expander = Expander {
             tokenizer,
             vocab,
             signature,
             decoder,
-            decoder_threads,
+            threads,
             sessions,
             min_weight: options.min_weight,
             top_k: options.top_k,
@@ -115,11 +124,25 @@ impl Expander {
         let counts: Vec<usize> = windows.iter().map(Vec::len).collect();
         let rows: Vec<Tokens> = windows.into_iter().flatten().collect();
         let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();
+        let groups = batch::plan(&lengths, self.token_budget);
+        let results = match self.decoder {
+            Some(_) if groups.len() > 1 && self.threads > 1 => side_by_side::run(
+                groups.len(),
+                self.threads,
+                || self.sessions.take(),
+                |session, k| self.run(&groups[k], &rows, session, 1),
+            )?,
+            _ => {
+                let mut session = self.sessions.take()?;
+                (groups.iter())
+                    .map(|group| self.run(group, &rows, &mut session, self.threads))
+                    .collect::<Result<_>>()?
+            }
+        };
         let mut row_vectors = vec![SparseVector::default(); rows.len()];
-        for group in batch::plan(&lengths, self.token_budget) {
-            let results = self.run(&group, &rows)?;
-            for (member, vector) in group.members.iter().zip(results) {
-                row_vectors[*member] = vector;
+        for (group, vectors) in groups.iter().zip(results) {
+            for (&member, vector) in group.members.iter().zip(vectors) {
+                row_vectors[member] = vector;
             }
         }
         let mut row_vectors = row_vectors.into_iter();
@@ -188,9 +211,15 @@ impl Expander {
         &self.vocab
     }
 
-    /// Runs one group of rows (text windows) through the model and pools each into an unpruned vector, in the
-    /// group's member order.
-    fn run(&self, group: &Group, tokens: &[Tokens]) -> Result<Vec<SparseVector>> {
+    /// Runs one group of rows (text windows) through the model on `session` and pools each into an unpruned
+    /// vector, in the group's member order; the library's decoder, if any, uses `decoder_threads` threads.
+    fn run(
+        &self,
+        group: &Group,
+        tokens: &[Tokens],
+        session: &mut Session,
+        decoder_threads: usize,
+    ) -> Result<Vec<SparseVector>> {
         let rows = group.members.len();
         let seq = group.seq_len;
         let inputs = Inputs::of(group, tokens);
@@ -220,7 +249,6 @@ impl Expander {
                     .into(),
             ));
         }
-        let mut session = self.sessions.take()?;
         let outputs = session.run(values).map_err(inference)?;
         let output = outputs.get(&signature.output).ok_or_else(|| {
             Error::new(
@@ -257,7 +285,7 @@ impl Expander {
                     .map(|(row, &member)| &row_data(row)[..tokens[member].len() * width])
                     .collect();
                 let mut decoded = vec![0.0f32; rows * vocab];
-                decoder.pool(&texts, &mut decoded, self.decoder_threads);
+                decoder.pool(&texts, &mut decoded, decoder_threads);
                 decoded
             }
             _ => Vec::new(),

@@ -30,6 +30,7 @@ mod options;
 mod pool;
 mod pooling;
 mod runtime;
+mod side_by_side;
 mod tokenize;
 mod vector;
 mod vocab;

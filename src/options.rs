@@ -33,10 +33,14 @@ pub struct Options {
     /// Leave out the tokenizer's special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]` for BERT). Default
     /// false: SPLADE's vectors as the model makes them.
     pub drop_special_tokens: bool,
-    /// Threads ONNX Runtime uses inside one inference call. `None`: ONNX Runtime's default (one per core).
+    /// Threads one call of the expander uses. `None`: one per core. For a graph that ONNX Runtime runs to the
+    /// end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
+    /// hidden states (the library's decoder) ONNX Runtime runs each inference call on one thread, and these
+    /// threads decode one call's vocabulary together, or run a batch's inference calls side by side.
     pub intra_op_threads: Option<usize>,
     /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
-    /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference.
+    /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference. With the
+    /// library's decoder, at least [`Options::intra_op_threads`] sessions (the calls a batch runs side by side).
     pub sessions: usize,
     /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
     /// alone. Bounds memory whatever batch size a caller passes.
@@ -145,7 +149,10 @@ impl Options {
             ));
         }
         if self.intra_op_threads == Some(0) {
-            return invalid("option intra_op_threads must be at least 1 (or unset for ONNX Runtime's default), got 0".into());
+            return invalid(
+                "option intra_op_threads must be at least 1 (or unset for one per core), got 0"
+                    .into(),
+            );
         }
         if self.sessions == 0 {
             return invalid("option sessions must be at least 1, got 0".into());

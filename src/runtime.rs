@@ -173,15 +173,13 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Opens one session on `model` with the thread count the caller chose; `spin` lets its threads spin for more
-/// work after a run (faster when the next work is ONNX Runtime's again). Sessions opened with the same
+/// Opens one session on `model` with the thread count the caller chose. Sessions opened with the same
 /// `prepacked` container share the weights ONNX Runtime prepacks for its matrix kernels, so a second session on
 /// one model costs little memory.
 pub(crate) fn open_session(
     environment: &Environment,
     model: &Path,
     intra_op_threads: Option<usize>,
-    spin: bool,
     prepacked: &PrepackedWeights,
 ) -> Result<Session> {
     let fail = |e: String| {
@@ -198,8 +196,6 @@ pub(crate) fn open_session(
         .with_optimization_level(GraphOptimizationLevel::Level3)
         .map_err(|e| fail(e.to_string()))?
         .with_prepacked_weights(prepacked)
-        .map_err(|e| fail(e.to_string()))?
-        .with_intra_op_spinning(spin)
         .map_err(|e| fail(e.to_string()))?;
     if let Some(threads) = intra_op_threads {
         builder = builder

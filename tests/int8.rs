@@ -41,3 +41,20 @@ fn int8_vectors_point_like_float32_vectors() {
     assert!(mean >= 0.99, "mean cosine {mean}");
     assert!(worst >= 0.90, "min cosine {worst}");
 }
+
+#[test]
+fn int8_vectors_do_not_depend_on_how_calls_are_spread_over_threads() {
+    // One thread, calls in turn; against 3 threads running the same calls (many, at 64 tokens each) side by
+    // side. Each call's activations are quantized per call (ONNX Runtime's dynamic quantization), so the token
+    // budget stays the same; the threads must not change a bit.
+    let texts = common::parity_texts();
+    let model = common::model("splade-tiny-int8");
+    let options = Options::default().with_token_budget(64);
+    let one = Expander::new(&model, options.clone().with_intra_op_threads(1)).unwrap();
+    let three = Expander::new(&model, options.with_intra_op_threads(3)).unwrap();
+    let a = one.expand_batch(&texts).unwrap();
+    let b = three.expand_batch(&texts).unwrap();
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "text {i}: {:?}", texts[i]);
+    }
+}

@@ -122,6 +122,16 @@ fn small_token_budgets_and_parallel_sessions_do_not_change_results() {
 }
 
 #[test]
+fn inference_calls_run_side_by_side_do_not_change_results() {
+    // With the library's decoder, a batch's calls (many here, at 64 tokens each) run on 3 threads at once, each
+    // with its own session and its own decoding.
+    let options = Options::default()
+        .with_token_budget(64)
+        .with_intra_op_threads(3);
+    parity("splade-tiny", options, 512);
+}
+
+#[test]
 fn pruning_keeps_the_heaviest_terms_of_the_full_vector() {
     let texts = common::parity_texts();
     let full = Expander::new(common::model("splade-tiny"), Options::default()).unwrap();

@@ -5,7 +5,9 @@ and print both sides and their ratios.
 Each job runs in its own process, so that peak RSS is the job's own:
   docs     every line of ../shared/data/bench/paragraphs.txt, batches of 32, max_length 256: docs/s, peak RSS
   queries  one line of queries.txt per call, max_length 64, 20 warm-up + 200 timed calls: p50, p99
-Both sides use ONNX Runtime 1.31.1 with the same number of intra-op threads (--threads, default 2).
+Both sides use ONNX Runtime 1.31.1 and the same number of threads (--threads, default 2): the original's
+intra-op threads; ours `intra_op_threads`, which with the library's decoder (the shipped splade-tiny) runs ONNX
+Runtime on one thread per inference call and uses the threads to decode and to run calls side by side.
 
 The original downloads its model from a hub in its constructor; it is given a cache directory that already
 holds the model under the name it asks for (`Splade_PP_en_v1`: model.onnx with inputs input_ids/input_mask/

@@ -133,8 +133,8 @@ typedef struct splade_error splade_error;
  *
  * Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
  * functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
- * (an option, default 1) threads at once, the others wait their turn. `splade_expander_free` must not run
- * while another call uses the expander.
+ * (an option, default 1; with the library's decoder at least `intra_op_threads`) threads at once, the others
+ * wait their turn. `splade_expander_free` must not run while another call uses the expander.
  */
 typedef struct splade_expander splade_expander;
 
@@ -379,8 +379,11 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
                                                           struct splade_error **error_out);
 
 /**
- * Sets the threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per
- * core).
+ * Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
+ * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
+ * at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference
+ * call on one thread, and these threads decode one call's vocabulary together or run a batch's inference calls
+ * side by side.
  */
 enum splade_status splade_options_set_intra_op_threads(struct splade_options *options,
                                                        size_t threads,
@@ -388,7 +391,8 @@ enum splade_status splade_options_set_intra_op_threads(struct splade_options *op
 
 /**
  * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
- * first needed). Default 1. Must be `>= 1`.
+ * first needed). Default 1; with the library's decoder, at least the threads of
+ * `splade_options_set_intra_op_threads`. Must be `>= 1`.
  */
 enum splade_status splade_options_set_sessions(struct splade_options *options,
                                                size_t sessions,

@@ -30,9 +30,17 @@ export interface ExpanderOptions {
   minWeight?: number;
   /** Leave the tokenizer's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK]) out of every vector. Default false. */
   dropSpecialTokens?: boolean;
-  /** Threads ONNX Runtime uses inside one inference call. 0 or absent: ONNX Runtime's default (one per core). */
+  /**
+   * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
+   * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
+   * splade-tiny), ONNX Runtime runs each inference call on one thread and these threads decode one call's
+   * vocabulary together or run a batch's inference calls side by side.
+   */
   intraOpThreads?: number;
-  /** Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. */
+  /**
+   * Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1 (with the
+   * library's decoder, at least `intraOpThreads`), `>= 1`.
+   */
   sessions?: number;
   /** The most padded tokens (texts × padded length) one inference call may hold. Default 256, `>= 1`. */
   tokenBudget?: number;

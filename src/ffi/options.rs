@@ -135,8 +135,11 @@ pub extern "C" fn splade_options_set_drop_special_tokens(
     })
 }
 
-/// Sets the threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per
-/// core).
+/// Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
+/// runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
+/// at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference
+/// call on one thread, and these threads decode one call's vocabulary together or run a batch's inference calls
+/// side by side.
 #[no_mangle]
 pub extern "C" fn splade_options_set_intra_op_threads(
     options: *mut splade_options,
@@ -150,7 +153,8 @@ pub extern "C" fn splade_options_set_intra_op_threads(
 }
 
 /// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
-/// first needed). Default 1. Must be `>= 1`.
+/// first needed). Default 1; with the library's decoder, at least the threads of
+/// `splade_options_set_intra_op_threads`. Must be `>= 1`.
 #[no_mangle]
 pub extern "C" fn splade_options_set_sessions(
     options: *mut splade_options,

@@ -82,7 +82,8 @@ pub struct ExpandArgs {
     /// Text tokens shared by consecutive windows.
     #[arg(long, default_value_t = 32)]
     pub window_overlap: usize,
-    /// ONNX Runtime's intra-op threads (default: one per core).
+    /// Threads per call (default: one per core): ONNX Runtime's intra-op threads, or with the library's
+    /// decoder the threads that decode and run a batch's inference calls side by side.
     #[arg(long)]
     pub threads: Option<usize>,
     /// Keep only the k heaviest terms of each vector.

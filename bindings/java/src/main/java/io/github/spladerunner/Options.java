@@ -183,7 +183,13 @@ public final class Options {
       return this;
     }
 
-    /** Threads ONNX Runtime uses inside one inference call; 0 restores ONNX Runtime's default (one per core). */
+    /**
+     * Threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime runs to
+     * the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
+     * hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference call on
+     * one thread, and these threads decode one call's vocabulary together or run a batch's inference calls side by
+     * side.
+     */
     public Builder intraOpThreads(int threads) {
       this.intraOpThreads = nonNegative("intraOpThreads", threads);
       return this;
@@ -191,7 +197,8 @@ public final class Options {
 
     /**
      * How many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
-     * needed, each holding its own copy of the weights). Default 1; must be {@code >= 1}.
+     * needed, each holding its own copy of the weights). Default 1; with the library's decoder, at least
+     * {@link #intraOpThreads}. Must be {@code >= 1}.
      */
     public Builder sessions(int sessions) {
       this.sessions = nonNegative("sessions", sessions);

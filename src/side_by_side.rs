@@ -1,0 +1,148 @@
+//! Running the inference calls of one batch side by side on several threads.
+//!
+//! With the library's decoder, one inference call of a small model is too little work to share between cores:
+//! ONNX Runtime's intra-op threads and the decoder's threads spend much of it waking each other. Giving each
+//! thread whole calls (its own single-threaded session, its own decoding) keeps every core busy instead.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::error::Result;
+
+/// Runs `job(&mut state, k)` for every `k` in `0..count` on up to `workers` threads, the calling thread among
+/// them. Each thread first makes its own `state` with `setup` (for example by taking a session from a pool),
+/// then takes the next `k` until none is left, so long and short jobs even out. Returns the results in `k`
+/// order, or the first error a thread met (the other threads then stop at their next job). A panic in a thread
+/// is resumed in the caller.
+pub(crate) fn run<S, R: Send>(
+    count: usize,
+    workers: usize,
+    setup: impl Fn() -> Result<S> + Sync,
+    job: impl Fn(&mut S, usize) -> Result<R> + Sync,
+) -> Result<Vec<R>> {
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Vec<(usize, R)>> {
+        let mut done = Vec::new();
+        if next.load(Ordering::Relaxed) >= count {
+            return Ok(done);
+        }
+        let mut state = setup()?;
+        loop {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            if k >= count {
+                return Ok(done);
+            }
+            match job(&mut state, k) {
+                Ok(result) => done.push((k, result)),
+                Err(error) => {
+                    next.store(count, Ordering::Relaxed);
+                    return Err(error);
+                }
+            }
+        }
+    };
+    let parts: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+        let others: Vec<_> = (1..workers.clamp(1, count.max(1)))
+            .map(|_| scope.spawn(work))
+            .collect();
+        let mine = work();
+        let mut parts: Vec<_> = others
+            .into_iter()
+            .map(|t| t.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        parts.push(mine);
+        parts
+    });
+    let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
+    for part in parts {
+        for (k, result) in part? {
+            results[k] = Some(result);
+        }
+    }
+    Ok(results
+        .into_iter()
+        .map(|r| r.expect("every job ran: no thread stopped without an error"))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, Status};
+    use std::sync::Mutex;
+    use std::thread::ThreadId;
+
+    #[test]
+    fn results_come_back_in_job_order_whatever_the_thread_count() {
+        for workers in [1, 2, 3, 8] {
+            for count in [0, 1, 2, 5, 40] {
+                let got = run(count, workers, || Ok(()), |_, k| Ok(k * k)).unwrap();
+                assert_eq!(got, (0..count).map(|k| k * k).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    #[test]
+    fn jobs_run_on_several_threads_each_with_its_own_state() {
+        let threads = Mutex::new(Vec::<ThreadId>::new());
+        let setups = AtomicUsize::new(0);
+        let got = run(
+            64,
+            2,
+            || Ok(setups.fetch_add(1, Ordering::SeqCst)),
+            |state, k| {
+                threads.lock().unwrap().push(std::thread::current().id());
+                // Slow enough that the second thread gets jobs too.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                Ok((*state, k))
+            },
+        )
+        .unwrap();
+        let mut states: Vec<usize> = got.iter().map(|&(s, _)| s).collect();
+        states.sort();
+        states.dedup();
+        assert_eq!(states, vec![0, 1], "two states, one per thread");
+        let mut ids = threads.into_inner().unwrap();
+        ids.sort_by_key(|id| format!("{id:?}"));
+        ids.dedup();
+        assert_eq!(ids.len(), 2);
+        assert!(ids.contains(&std::thread::current().id()));
+    }
+
+    #[test]
+    fn an_error_is_returned_and_stops_the_jobs_after_it() {
+        for workers in [1, 2] {
+            let ran = AtomicUsize::new(0);
+            let got = run(
+                1000,
+                workers,
+                || Ok(()),
+                |_, k| {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                    match k {
+                        3 => Err(Error::new(Status::Inference, "job 3 failed")),
+                        _ => Ok(k),
+                    }
+                },
+            );
+            assert_eq!(got.unwrap_err().message(), "job 3 failed");
+            if workers == 1 {
+                assert_eq!(
+                    ran.load(Ordering::SeqCst),
+                    4,
+                    "one thread stops right after job 3"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_setup_is_the_error() {
+        let got = run(
+            4,
+            2,
+            || Err::<(), _>(Error::new(Status::Inference, "no session")),
+            |_, k| Ok(k),
+        );
+        assert_eq!(got.unwrap_err().message(), "no session");
+    }
+}
