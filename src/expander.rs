@@ -21,6 +21,10 @@ use crate::tokenize::{Cut, TextTokenizer, Tokens};
 use crate::vector::SparseVector;
 use crate::vocab::Vocab;
 
+/// Texts tokenized as one job when a batch is tokenized on several threads: enough work to outweigh handing it
+/// to a thread (a few tens of microseconds), small enough that a batch of 32 keeps two threads busy.
+const TOKENIZE_CHUNK: usize = 8;
+
 /// A SPLADE encoder for one model directory.
 ///
 /// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
@@ -116,11 +120,22 @@ impl Expander {
 
     /// Expands many texts; the vectors come back in the order of `texts`. Texts are grouped by length into
     /// inference calls of at most [`Options::token_budget`] padded tokens, so any number of texts can be passed.
-    pub fn expand_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
-        let windows = texts
-            .iter()
-            .map(|t| self.tokenizer.encode(t.as_ref()))
-            .collect::<Result<Vec<Vec<Tokens>>>>()?;
+    pub fn expand_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
+        // Tokenized on the call's threads, TOKENIZE_CHUNK texts at a time (one chunk stays on the caller's).
+        let chunks: Vec<&[S]> = texts.chunks(TOKENIZE_CHUNK).collect();
+        let windows: Vec<Vec<Tokens>> = side_by_side::run(
+            chunks.len(),
+            self.threads,
+            || Ok(()),
+            |_, k| {
+                (chunks[k].iter())
+                    .map(|t| self.tokenizer.encode(t.as_ref()))
+                    .collect::<Result<Vec<_>>>()
+            },
+        )?
+        .into_iter()
+        .flatten()
+        .collect();
         let counts: Vec<usize> = windows.iter().map(Vec::len).collect();
         let rows: Vec<Tokens> = windows.into_iter().flatten().collect();
         let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();

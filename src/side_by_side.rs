@@ -6,13 +6,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Runs `job(&mut state, k)` for every `k` in `0..count` on up to `workers` threads, the calling thread among
 /// them. Each thread first makes its own `state` with `setup` (for example by taking a session from a pool),
 /// then takes the next `k` until none is left, so long and short jobs even out. Returns the results in `k`
-/// order, or the first error a thread met (the other threads then stop at their next job). A panic in a thread
-/// is resumed in the caller.
+/// order, or the error of the first job in `k` order that failed, as a run on one thread would (the threads stop
+/// taking jobs after an error; every job before the failed one was taken already and runs to its end). A failed
+/// `setup` counts as a failure of the job its thread would have taken. A panic in a thread is resumed in the
+/// caller.
 pub(crate) fn run<S, R: Send>(
     count: usize,
     workers: usize,
@@ -20,27 +22,30 @@ pub(crate) fn run<S, R: Send>(
     job: impl Fn(&mut S, usize) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
     let next = AtomicUsize::new(0);
-    let work = || -> Result<Vec<(usize, R)>> {
+    // A thread's results, and the job it failed at with its error.
+    type Part<R> = (Vec<(usize, R)>, Option<(usize, Error)>);
+    let work = || -> Part<R> {
         let mut done = Vec::new();
-        if next.load(Ordering::Relaxed) >= count {
-            return Ok(done);
-        }
-        let mut state = setup()?;
+        let mut state = None;
         loop {
-            let k = next.fetch_add(1, Ordering::Relaxed);
+            let k = next.fetch_add(1, Ordering::SeqCst);
             if k >= count {
-                return Ok(done);
+                return (done, None);
             }
-            match job(&mut state, k) {
+            let result = match &mut state {
+                Some(state) => job(state, k),
+                None => setup().and_then(|s| job(state.insert(s), k)),
+            };
+            match result {
                 Ok(result) => done.push((k, result)),
                 Err(error) => {
-                    next.store(count, Ordering::Relaxed);
-                    return Err(error);
+                    next.store(count, Ordering::SeqCst);
+                    return (done, Some((k, error)));
                 }
             }
         }
     };
-    let parts: Vec<Result<Vec<(usize, R)>>> = std::thread::scope(|scope| {
+    let parts: Vec<Part<R>> = std::thread::scope(|scope| {
         let others: Vec<_> = (1..workers.clamp(1, count.max(1)))
             .map(|_| scope.spawn(work))
             .collect();
@@ -53,10 +58,19 @@ pub(crate) fn run<S, R: Send>(
         parts
     });
     let mut results: Vec<Option<R>> = (0..count).map(|_| None).collect();
-    for part in parts {
-        for (k, result) in part? {
+    let mut first_error: Option<(usize, Error)> = None;
+    for (done, error) in parts {
+        for (k, result) in done {
             results[k] = Some(result);
         }
+        if let Some((k, error)) = error {
+            if first_error.as_ref().is_none_or(|(first, _)| k < *first) {
+                first_error = Some((k, error));
+            }
+        }
+    }
+    if let Some((_, error)) = first_error {
+        return Err(error);
     }
     Ok(results
         .into_iter()
@@ -67,7 +81,7 @@ pub(crate) fn run<S, R: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::{Error, Status};
+    use crate::error::Status;
     use std::sync::Mutex;
     use std::thread::ThreadId;
 
@@ -106,6 +120,22 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&std::thread::current().id()));
+    }
+
+    #[test]
+    fn the_first_failed_job_in_order_is_the_error() {
+        for _ in 0..50 {
+            let got = run(
+                100,
+                2,
+                || Ok(()),
+                |_, k| match k {
+                    3 | 4 => Err(Error::new(Status::Inference, format!("job {k} failed"))),
+                    _ => Ok(k),
+                },
+            );
+            assert_eq!(got.unwrap_err().message(), "job 3 failed");
+        }
     }
 
     #[test]
