@@ -25,6 +25,11 @@ use crate::vocab::Vocab;
 /// to a thread (a few tens of microseconds), small enough that a batch of 32 keeps two threads busy.
 const TOKENIZE_CHUNK: usize = 8;
 
+/// With the library's decoder, a graph file above this size runs a single inference call on ONNX Runtime's
+/// intra-op threads: one BERT-base query took 8.3 ms on two threads against 12.5 ms on one, while splade-tiny's
+/// (17 MB) took 0.72 ms on one thread against 0.93 ms on two (`examples/bench --job queries`).
+const LARGE_GRAPH_BYTES: u64 = 64 << 20;
+
 /// A SPLADE encoder for one model directory.
 ///
 /// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
@@ -44,6 +49,9 @@ pub struct Expander {
     /// one inference call or run a batch's calls side by side.
     threads: usize,
     sessions: SessionPool,
+    /// With the decoder and a large graph: sessions on `threads` intra-op threads, for a call that is a single
+    /// inference call (one text, a few short ones), which has enough work to share between cores.
+    single_call_sessions: Option<SessionPool>,
     min_weight: f32,
     top_k: Option<usize>,
     drop_special_tokens: bool,
@@ -83,6 +91,18 @@ impl Expander {
             }
             _ => None,
         };
+        let large = std::fs::metadata(&files.onnx).map_or(0, |m| m.len()) > LARGE_GRAPH_BYTES;
+        let single_call_sessions = match decoder {
+            Some(_) if large && threads > 1 => {
+                let open = {
+                    let (environment, onnx, prepacked) =
+                        (environment.clone(), files.onnx.clone(), prepacked.clone());
+                    move || runtime::open_session(&environment, &onnx, Some(threads), &prepacked)
+                };
+                Some(SessionPool::new(open()?, options.sessions, open))
+            }
+            _ => None,
+        };
         let onnx = files.onnx.clone();
         let sessions = SessionPool::new(first, capacity, move || {
             runtime::open_session(&environment, &onnx, session_threads, &prepacked)
@@ -94,6 +114,7 @@ impl Expander {
             decoder,
             threads,
             sessions,
+            single_call_sessions,
             min_weight: options.min_weight,
             top_k: options.top_k,
             drop_special_tokens: options.drop_special_tokens,
@@ -148,7 +169,11 @@ impl Expander {
                 |session, k| self.run(&groups[k], &rows, session, 1),
             )?,
             _ => {
-                let mut session = self.sessions.take()?;
+                let pool = match &self.single_call_sessions {
+                    Some(pool) if groups.len() == 1 => pool,
+                    _ => &self.sessions,
+                };
+                let mut session = pool.take()?;
                 (groups.iter())
                     .map(|group| self.run(group, &rows, &mut session, self.threads))
                     .collect::<Result<_>>()?
