@@ -36,7 +36,8 @@ pub struct Options {
     /// Threads one call of the expander uses. `None`: one per core. For a graph that ONNX Runtime runs to the
     /// end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
     /// hidden states (the library's decoder) ONNX Runtime runs each inference call on one thread, and these
-    /// threads decode one call's vocabulary together, or run a batch's inference calls side by side.
+    /// threads decode one call's vocabulary together, or run a batch's inference calls side by side; a graph file
+    /// over 64 MB still runs a call that is a single inference call on ONNX Runtime's intra-op threads.
     pub intra_op_threads: Option<usize>,
     /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
     /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference. With the

@@ -15,7 +15,8 @@ segment_ids and logits output, plus its tokenizer and config files), so nothing 
 
 Models: splade-tiny, and (unless --skip-bert-base) the BERT-base-shaped model with random weights; both from
 `tools/setup.sh --bert-base`. For each, ours runs on the very ONNX file the original runs (logits, pooled in
-Rust), on the layout spladerunner ships (pooling inside the graph; the same output) and on its int8 copy.
+Rust), on the layout spladerunner ships (splade-tiny: hidden states and the library's decoder; BERT-base:
+pooling inside the graph; the same output) and on its int8 copy (hidden states, the library's int8 decoder).
 Then the concurrency job: queries with one intra-op thread, one caller against two on one expander.
 
 Usage: tools/compare.py [--threads N] [--skip-bert-base] [--docs-limit N] [--json OUT.json]

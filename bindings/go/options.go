@@ -79,7 +79,8 @@ func WithDropSpecialTokens(drop bool) Option {
 // that ONNX Runtime runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a
 // graph that stops at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs
 // each inference call on one thread, and these threads decode one call's vocabulary together or run a batch's
-// inference calls side by side.
+// inference calls side by side; a graph file over 64 MB still runs a call that is a single inference call on
+// ONNX Runtime's intra-op threads.
 func WithIntraOpThreads(threads int) Option {
 	return sizeOption("intra_op_threads", threads, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_intra_op_threads(o, v, e)

@@ -34,7 +34,8 @@ export interface ExpanderOptions {
    * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
    * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
    * splade-tiny), ONNX Runtime runs each inference call on one thread and these threads decode one call's
-   * vocabulary together or run a batch's inference calls side by side.
+   * vocabulary together or run a batch's inference calls side by side; a graph file over 64 MB still runs a call
+   * that is a single inference call on ONNX Runtime's intra-op threads.
    */
   intraOpThreads?: number;
   /**

@@ -139,7 +139,8 @@ pub extern "C" fn splade_options_set_drop_special_tokens(
 /// runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
 /// at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference
 /// call on one thread, and these threads decode one call's vocabulary together or run a batch's inference calls
-/// side by side.
+/// side by side; a graph file over 64 MB still runs a call that is a single inference call on ONNX Runtime's
+/// intra-op threads.
 #[no_mangle]
 pub extern "C" fn splade_options_set_intra_op_threads(
     options: *mut splade_options,

@@ -188,7 +188,8 @@ public final class Options {
      * the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
      * hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference call on
      * one thread, and these threads decode one call's vocabulary together or run a batch's inference calls side by
-     * side.
+     * side; a graph file over 64 MB still runs a call that is a single inference call on ONNX Runtime's intra-op
+     * threads.
      */
     public Builder intraOpThreads(int threads) {
       this.intraOpThreads = nonNegative("intraOpThreads", threads);
