@@ -11,8 +11,9 @@ use crate::error::{Error, Result};
 /// Runs `job(&mut state, k)` for every `k` in `0..count` on up to `workers` threads. With one thread (one
 /// worker or one job) that is the calling thread; otherwise the threads are spawned for this call and the caller
 /// waits: the bindings call from threads that change between calls (libuv's pool in Node, goroutines in Go), and
-/// with the caller as one of the workers Node's `expandBatch` ran 0.88-0.91× the core's docs/s on libuv's 4
-/// threads (1.04× with one), 0.98-1.02× with spawned threads only. Each thread first makes its own `state`
+/// with the caller as one of the workers Node's `expandBatch` ran 0.93× and 0.90× the core's docs/s (`make
+/// bench-bindings`, medians of two runs), 0.99× and 1.00× with spawned threads only. Each thread first makes its
+/// own `state`
 /// with `setup` (for example by taking a session from a pool) when it takes its first job, then takes the next
 /// `k` until none is left, so long and short jobs even out. Returns the results in `k`
 /// order, or the error of the first job in `k` order that failed, as a run on one thread would (the threads stop
