@@ -142,18 +142,13 @@ impl Expander {
     /// Expands many texts; the vectors come back in the order of `texts`. Texts are grouped by length into
     /// inference calls of at most [`Options::token_budget`] padded tokens, so any number of texts can be passed.
     pub fn expand_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
-        // Tokenized on the call's threads, TOKENIZE_CHUNK texts at a time (one chunk stays on the caller's).
+        // Tokenized on the call's threads, TOKENIZE_CHUNK texts per job.
         let chunks: Vec<&[S]> = texts.chunks(TOKENIZE_CHUNK).collect();
-        let windows: Vec<Vec<Tokens>> = side_by_side::run(
-            chunks.len(),
-            self.threads,
-            || Ok(()),
-            |_, k| {
-                (chunks[k].iter())
-                    .map(|t| self.tokenizer.encode(t.as_ref()))
-                    .collect::<Result<Vec<_>>>()
-            },
-        )?
+        let windows: Vec<Vec<Tokens>> = side_by_side::run(chunks.len(), self.threads, |k| {
+            (chunks[k].iter())
+                .map(|t| self.tokenizer.encode(t.as_ref()))
+                .collect::<Result<Vec<_>>>()
+        })?
         .into_iter()
         .flatten()
         .collect();
@@ -161,21 +156,20 @@ impl Expander {
         let rows: Vec<Tokens> = windows.into_iter().flatten().collect();
         let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();
         let groups = batch::plan(&lengths, self.token_budget);
+        // A session is taken for each inference call, so that other callers' calls can run in between.
         let results = match self.decoder {
-            Some(_) if groups.len() > 1 && self.threads > 1 => side_by_side::run(
-                groups.len(),
-                self.threads,
-                || self.sessions.take(),
-                |session, k| self.run(&groups[k], &rows, session, 1),
-            )?,
+            Some(_) if groups.len() > 1 && self.threads > 1 => {
+                side_by_side::run(groups.len(), self.threads, |k| {
+                    self.run(&groups[k], &rows, &mut *self.sessions.take()?, 1)
+                })?
+            }
             _ => {
                 let pool = match &self.single_call_sessions {
                     Some(pool) if groups.len() == 1 => pool,
                     _ => &self.sessions,
                 };
-                let mut session = pool.take()?;
                 (groups.iter())
-                    .map(|group| self.run(group, &rows, &mut session, self.threads))
+                    .map(|group| self.run(group, &rows, &mut *pool.take()?, self.threads))
                     .collect::<Result<_>>()?
             }
         };

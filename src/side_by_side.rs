@@ -1,47 +1,40 @@
-//! Running the inference calls of one batch side by side on several threads.
+//! Running the jobs of one expander call (tokenizing chunks of a batch, its inference calls) side by side on
+//! several threads.
 //!
 //! With the library's decoder, one inference call of a small model is too little work to share between cores:
 //! ONNX Runtime's intra-op threads and the decoder's threads spend much of it waking each other. Giving each
-//! thread whole calls (its own single-threaded session, its own decoding) keeps every core busy instead.
+//! thread whole calls (a single-threaded session, its own decoding) keeps every core busy instead.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::error::{Error, Result};
 
-/// Runs `job(&mut state, k)` for every `k` in `0..count` on up to `workers` threads. With one thread (one
-/// worker or one job) that is the calling thread; otherwise the threads are spawned for this call and the caller
-/// waits: the bindings call from threads that change between calls (libuv's pool in Node, goroutines in Go), and
-/// with the caller as one of the workers Node's `expandBatch` ran 0.93× and 0.90× the core's docs/s (`make
-/// bench-bindings`, medians of two runs), 0.99× and 1.00× with spawned threads only. Each thread first makes its
-/// own `state`
-/// with `setup` (for example by taking a session from a pool) when it takes its first job, then takes the next
-/// `k` until none is left, so long and short jobs even out. Returns the results in `k`
-/// order, or the error of the first job in `k` order that failed, as a run on one thread would (the threads stop
-/// taking jobs after an error; every job before the failed one was taken already and runs to its end). A failed
-/// `setup` counts as a failure of the job its thread would have taken. A panic in a thread is resumed in the
-/// caller.
-pub(crate) fn run<S, R: Send>(
+/// Runs `job(k)` for every `k` in `0..count` on up to `workers` threads; each thread takes the next `k` until
+/// none is left, so long and short jobs even out. With one thread (one worker or one job) that is the calling
+/// thread; otherwise the threads are spawned for this call and the caller waits: the bindings call from threads
+/// that change between calls (libuv's pool in Node, goroutines in Go), and with the caller as one of the workers
+/// Node's `expandBatch` ran 0.93× and 0.90× the core's docs/s (`make bench-bindings`, medians of two runs), 0.99×
+/// and 1.00× with spawned threads only.
+///
+/// Returns the results in `k` order, or the error of the first job in `k` order that failed, as a run on one
+/// thread would (the threads stop taking jobs after an error; every job before the failed one was taken already
+/// and runs to its end). A panic in a thread is resumed in the caller.
+pub(crate) fn run<R: Send>(
     count: usize,
     workers: usize,
-    setup: impl Fn() -> Result<S> + Sync,
-    job: impl Fn(&mut S, usize) -> Result<R> + Sync,
+    job: impl Fn(usize) -> Result<R> + Sync,
 ) -> Result<Vec<R>> {
     let next = AtomicUsize::new(0);
     // A thread's results, and the job it failed at with its error.
     type Part<R> = (Vec<(usize, R)>, Option<(usize, Error)>);
     let work = || -> Part<R> {
         let mut done = Vec::new();
-        let mut state = None;
         loop {
             let k = next.fetch_add(1, Ordering::SeqCst);
             if k >= count {
                 return (done, None);
             }
-            let result = match &mut state {
-                Some(state) => job(state, k),
-                None => setup().and_then(|s| job(state.insert(s), k)),
-            };
-            match result {
+            match job(k) {
                 Ok(result) => done.push((k, result)),
                 Err(error) => {
                     next.store(count, Ordering::SeqCst);
@@ -92,32 +85,22 @@ mod tests {
     fn results_come_back_in_job_order_whatever_the_thread_count() {
         for workers in [1, 2, 3, 8] {
             for count in [0, 1, 2, 5, 40] {
-                let got = run(count, workers, || Ok(()), |_, k| Ok(k * k)).unwrap();
+                let got = run(count, workers, |k| Ok(k * k)).unwrap();
                 assert_eq!(got, (0..count).map(|k| k * k).collect::<Vec<_>>());
             }
         }
     }
 
     #[test]
-    fn jobs_run_on_spawned_threads_each_with_its_own_state() {
+    fn jobs_run_on_two_spawned_threads() {
         let threads = Mutex::new(Vec::<ThreadId>::new());
-        let setups = AtomicUsize::new(0);
-        let got = run(
-            64,
-            2,
-            || Ok(setups.fetch_add(1, Ordering::SeqCst)),
-            |state, k| {
-                threads.lock().unwrap().push(std::thread::current().id());
-                // Slow enough that the second thread gets jobs too.
-                std::thread::sleep(std::time::Duration::from_millis(1));
-                Ok((*state, k))
-            },
-        )
+        run(64, 2, |k| {
+            threads.lock().unwrap().push(std::thread::current().id());
+            // Slow enough that the second thread gets jobs too.
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            Ok(k)
+        })
         .unwrap();
-        let mut states: Vec<usize> = got.iter().map(|&(s, _)| s).collect();
-        states.sort();
-        states.dedup();
-        assert_eq!(states, vec![0, 1], "two states, one per thread");
         let mut ids = threads.into_inner().unwrap();
         ids.sort_by_key(|id| format!("{id:?}"));
         ids.dedup();
@@ -129,12 +112,7 @@ mod tests {
     fn one_worker_or_one_job_runs_on_the_calling_thread() {
         let caller = std::thread::current().id();
         for (count, workers) in [(5, 1), (1, 4)] {
-            let got = run(
-                count,
-                workers,
-                || Ok(()),
-                |_, _| Ok(std::thread::current().id()),
-            );
+            let got = run(count, workers, |_| Ok(std::thread::current().id()));
             assert!(got.unwrap().iter().all(|&id| id == caller));
         }
     }
@@ -142,15 +120,10 @@ mod tests {
     #[test]
     fn the_first_failed_job_in_order_is_the_error() {
         for _ in 0..50 {
-            let got = run(
-                100,
-                2,
-                || Ok(()),
-                |_, k| match k {
-                    3 | 4 => Err(Error::new(Status::Inference, format!("job {k} failed"))),
-                    _ => Ok(k),
-                },
-            );
+            let got = run(100, 2, |k| match k {
+                3 | 4 => Err(Error::new(Status::Inference, format!("job {k} failed"))),
+                _ => Ok(k),
+            });
             assert_eq!(got.unwrap_err().message(), "job 3 failed");
         }
     }
@@ -159,18 +132,13 @@ mod tests {
     fn an_error_is_returned_and_stops_the_jobs_after_it() {
         for workers in [1, 2] {
             let ran = AtomicUsize::new(0);
-            let got = run(
-                1000,
-                workers,
-                || Ok(()),
-                |_, k| {
-                    ran.fetch_add(1, Ordering::SeqCst);
-                    match k {
-                        3 => Err(Error::new(Status::Inference, "job 3 failed")),
-                        _ => Ok(k),
-                    }
-                },
-            );
+            let got = run(1000, workers, |k| {
+                ran.fetch_add(1, Ordering::SeqCst);
+                match k {
+                    3 => Err(Error::new(Status::Inference, "job 3 failed")),
+                    _ => Ok(k),
+                }
+            });
             assert_eq!(got.unwrap_err().message(), "job 3 failed");
             if workers == 1 {
                 assert_eq!(
@@ -180,16 +148,5 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn a_failed_setup_is_the_error() {
-        let got = run(
-            4,
-            2,
-            || Err::<(), _>(Error::new(Status::Inference, "no session")),
-            |_, k| Ok(k),
-        );
-        assert_eq!(got.unwrap_err().message(), "no session");
     }
 }
