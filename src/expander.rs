@@ -26,19 +26,36 @@ use crate::vocab::Vocab;
 const TOKENIZE_CHUNK: usize = 8;
 
 /// With the library's decoder, a graph file above this size runs a single inference call on ONNX Runtime's
-/// intra-op threads: one BERT-base query took 8.3 ms on two threads against 12.5 ms on one, while splade-tiny's
-/// (17 MB) took 0.72 ms on one thread against 0.93 ms on two (`examples/bench --job queries`).
+/// intra-op threads: a BERT-base int8 query (181 MB) took 10.6 ms on two threads against 12.5 ms on one, while
+/// splade-tiny's (17 MB) took 0.72 ms on one thread against 0.93 ms on two (`examples/bench --job queries`).
 const LARGE_GRAPH_BYTES: u64 = 64 << 20;
+
+/// ONNX Runtime's intra-op threads for a call that is a single inference call: with the library's decoder and a
+/// small graph one thread (the decoder then uses the call's threads), with a large one the call's threads,
+/// otherwise the caller's choice (`None`: ONNX Runtime's default).
+fn single_call_threads(
+    decoded: bool,
+    graph_bytes: u64,
+    intra_op_threads: Option<usize>,
+    threads: usize,
+) -> Option<usize> {
+    match decoded {
+        false => intra_op_threads,
+        true if graph_bytes > LARGE_GRAPH_BYTES => Some(threads),
+        true => Some(1),
+    }
+}
 
 /// A SPLADE encoder for one model directory.
 ///
 /// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
 /// and pool in parallel; inference runs in parallel on up to [`Options::sessions`] ONNX Runtime sessions (default
 /// 1, so by default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op
-/// threads). With the library's decoder (a graph that stops at the hidden states) ONNX Runtime runs each
-/// inference call on one thread instead, and the expander's threads ([`Options::intra_op_threads`]) decode one
-/// call's vocabulary together, or run a batch's inference calls side by side; such a model's pool holds up to
-/// that many sessions even when [`Options::sessions`] is smaller. Results do not depend on how calls interleave.
+/// threads). With the library's decoder (a graph that stops at the hidden states) the expander's threads
+/// ([`Options::intra_op_threads`]) decode one inference call's vocabulary together, and a batch's inference calls
+/// run side by side on them, each on a one-thread session of its own (up to that many more sessions, opened when
+/// a batch first needs them); a small graph's single calls run ONNX Runtime on one thread too. Results do not
+/// depend on how calls interleave.
 pub struct Expander {
     tokenizer: TextTokenizer,
     vocab: Vocab,
@@ -48,10 +65,10 @@ pub struct Expander {
     /// The threads one call uses: ONNX Runtime's intra-op threads, or with the decoder, the threads that decode
     /// one inference call or run a batch's calls side by side.
     threads: usize,
+    /// Sessions for calls run one at a time (up to [`Options::sessions`] callers at once).
     sessions: SessionPool,
-    /// With the decoder and a large graph: sessions on `threads` intra-op threads, for a call that is a single
-    /// inference call (one text, a few short ones), which has enough work to share between cores.
-    single_call_sessions: Option<SessionPool>,
+    /// With the decoder and more than one thread: one-thread sessions for a batch's calls run side by side.
+    batch_sessions: Option<SessionPool>,
     min_weight: f32,
     top_k: Option<usize>,
     drop_special_tokens: bool,
@@ -76,14 +93,21 @@ impl Expander {
             .intra_op_threads
             .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
             .unwrap_or(1);
-        // With the library's decoder, ONNX Runtime runs each inference call on one thread (the expander's threads
-        // decode, or run calls side by side): a small model's call is too little work to share between cores.
-        let (session_threads, capacity) = match files.decoder {
-            Some(_) => (Some(1), options.sessions.max(threads)),
-            None => (options.intra_op_threads, options.sessions),
-        };
+        let graph_bytes = std::fs::metadata(&files.onnx).map_or(0, |m| m.len());
         let prepacked = PrepackedWeights::new();
-        let first = runtime::open_session(&environment, &files.onnx, session_threads, &prepacked)?;
+        let open = {
+            let (environment, onnx, prepacked) =
+                (environment.clone(), files.onnx.clone(), prepacked.clone());
+            move |threads: Option<usize>| {
+                runtime::open_session(&environment, &onnx, threads, &prepacked)
+            }
+        };
+        let single = move |decoded| {
+            single_call_threads(decoded, graph_bytes, options.intra_op_threads, threads)
+        };
+        // The first session is opened as if the decoder file decides the layout, and opened again if the graph's
+        // outputs chose another.
+        let mut first = open(single(files.decoder.is_some()))?;
         let signature = Signature::of(&first, &files.onnx, vocab.len(), files.decoder.is_some())?;
         let decoder = match (signature.output_kind, &files.decoder) {
             (OutputKind::Hidden(width), Some(path)) => {
@@ -91,22 +115,24 @@ impl Expander {
             }
             _ => None,
         };
-        let large = std::fs::metadata(&files.onnx).map_or(0, |m| m.len()) > LARGE_GRAPH_BYTES;
-        let single_call_sessions = match decoder {
-            Some(_) if large && threads > 1 => {
-                let open = {
-                    let (environment, onnx, prepacked) =
-                        (environment.clone(), files.onnx.clone(), prepacked.clone());
-                    move || runtime::open_session(&environment, &onnx, Some(threads), &prepacked)
-                };
-                Some(SessionPool::new(open()?, options.sessions, open))
+        let decoded = decoder.is_some();
+        if decoded != files.decoder.is_some() {
+            first = open(single(decoded))?;
+        }
+        let batch_sessions = match decoded && threads > 1 {
+            true => {
+                let open = open.clone();
+                let pool = SessionPool::new(None, threads, move || open(Some(1)));
+                // A small graph's sessions are cheap: opened now rather than by the first batch.
+                if graph_bytes <= LARGE_GRAPH_BYTES {
+                    pool.open_all()?;
+                }
+                Some(pool)
             }
-            _ => None,
+            false => None,
         };
-        let onnx = files.onnx.clone();
-        let sessions = SessionPool::new(first, capacity, move || {
-            runtime::open_session(&environment, &onnx, session_threads, &prepacked)
-        });
+        let sessions =
+            SessionPool::new(Some(first), options.sessions, move || open(single(decoded)));
         let expander = Expander {
             tokenizer,
             vocab,
@@ -114,7 +140,7 @@ impl Expander {
             decoder,
             threads,
             sessions,
-            single_call_sessions,
+            batch_sessions,
             min_weight: options.min_weight,
             top_k: options.top_k,
             drop_special_tokens: options.drop_special_tokens,
@@ -141,12 +167,13 @@ impl Expander {
 
     /// Expands many texts; the vectors come back in the order of `texts`. Texts are grouped by length into
     /// inference calls of at most [`Options::token_budget`] padded tokens, so any number of texts can be passed.
-    pub fn expand_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
+    pub fn expand_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<SparseVector>> {
         // Tokenized on the call's threads, TOKENIZE_CHUNK texts per job.
-        let chunks: Vec<&[S]> = texts.chunks(TOKENIZE_CHUNK).collect();
+        let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
+        let chunks: Vec<&[&str]> = texts.chunks(TOKENIZE_CHUNK).collect();
         let windows: Vec<Vec<Tokens>> = side_by_side::run(chunks.len(), self.threads, |k| {
             (chunks[k].iter())
-                .map(|t| self.tokenizer.encode(t.as_ref()))
+                .map(|t| self.tokenizer.encode(t))
                 .collect::<Result<Vec<_>>>()
         })?
         .into_iter()
@@ -157,21 +184,13 @@ impl Expander {
         let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();
         let groups = batch::plan(&lengths, self.token_budget);
         // A session is taken for each inference call, so that other callers' calls can run in between.
-        let results = match self.decoder {
-            Some(_) if groups.len() > 1 && self.threads > 1 => {
-                side_by_side::run(groups.len(), self.threads, |k| {
-                    self.run(&groups[k], &rows, &mut *self.sessions.take()?, 1)
-                })?
-            }
-            _ => {
-                let pool = match &self.single_call_sessions {
-                    Some(pool) if groups.len() == 1 => pool,
-                    _ => &self.sessions,
-                };
-                (groups.iter())
-                    .map(|group| self.run(group, &rows, &mut *pool.take()?, self.threads))
-                    .collect::<Result<_>>()?
-            }
+        let results = match &self.batch_sessions {
+            Some(pool) if groups.len() > 1 => side_by_side::run(groups.len(), self.threads, |k| {
+                self.run(&groups[k], &rows, &mut *pool.take()?, 1)
+            })?,
+            _ => (groups.iter())
+                .map(|group| self.run(group, &rows, &mut *self.sessions.take()?, self.threads))
+                .collect::<Result<_>>()?,
         };
         let mut row_vectors = vec![SparseVector::default(); rows.len()];
         for (group, vectors) in groups.iter().zip(results) {
@@ -347,5 +366,22 @@ impl Expander {
                 }))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_calls_use_one_thread_only_for_a_small_graph_with_the_decoder() {
+        let small = 17 << 20;
+        let large = 181 << 20;
+        // Graphs ONNX Runtime runs to the end: the caller's choice.
+        assert_eq!(single_call_threads(false, small, None, 2), None);
+        assert_eq!(single_call_threads(false, large, Some(3), 3), Some(3));
+        // With the decoder: one thread for a small graph, the call's threads for a large one.
+        assert_eq!(single_call_threads(true, small, None, 2), Some(1));
+        assert_eq!(single_call_threads(true, large, None, 2), Some(2));
     }
 }

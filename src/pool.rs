@@ -32,16 +32,17 @@ pub(crate) struct PooledSession<'p> {
 }
 
 impl SessionPool {
-    /// A pool holding `first`, which may grow to `capacity` sessions made by `open_session`.
+    /// A pool holding `first` (or nothing yet), which may grow to `capacity` sessions made by `open_session`.
     pub(crate) fn new(
-        first: Session,
+        first: Option<Session>,
         capacity: usize,
         open_session: impl Fn() -> Result<Session> + Send + Sync + 'static,
     ) -> Self {
+        let idle: Vec<Session> = first.into_iter().collect();
         SessionPool {
             state: Mutex::new(State {
-                idle: vec![first],
-                open: 1,
+                open: idle.len(),
+                idle,
             }),
             returned: Condvar::new(),
             capacity: capacity.max(1),
@@ -70,6 +71,15 @@ impl SessionPool {
             }
             self.returned.wait(&mut state);
         }
+    }
+
+    /// Opens sessions until the pool holds `capacity` of them.
+    pub(crate) fn open_all(&self) -> Result<()> {
+        let taken = (0..self.capacity)
+            .map(|_| self.take())
+            .collect::<Result<Vec<_>>>()?;
+        drop(taken);
+        Ok(())
     }
 
     fn lend(&self, session: Session) -> PooledSession<'_> {

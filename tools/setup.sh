@@ -11,7 +11,8 @@
 #                                     (see tools/fixtures.py)
 #   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits
 #   .cache/models/bert-base-random*/  only with --bert-base: BERT-base-shaped models with random weights
-#                                     (shipped layout, int8, and logits with the original package's names)
+#                                     (pooled inside the graph; int8 stopping at the hidden states, with an
+#                                     int8 decoder; logits with the original package's names)
 # Idempotent: each step is skipped when its outputs exist and its inputs are unchanged (a stamp in
 # .cache/stamps/ holds the sha256 of its inputs; the ONNX Runtime library is checked by its own sha256).
 # Usage: tools/setup.sh [--bert-base]

@@ -77,10 +77,10 @@ func WithDropSpecialTokens(drop bool) Option {
 
 // WithIntraOpThreads sets the threads one expander call uses; 0 (the default) means one per core. For a graph
 // that ONNX Runtime runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a
-// graph that stops at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs
-// each inference call on one thread, and these threads decode one call's vocabulary together or run a batch's
-// inference calls side by side; a graph file over 64 MB still runs a call that is a single inference call on
-// ONNX Runtime's intra-op threads.
+// graph that stops at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one
+// inference call's vocabulary together, and a batch's inference calls run side by side on them, each on a
+// one-thread session of its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on
+// these threads for a larger one.
 func WithIntraOpThreads(threads int) Option {
 	return sizeOption("intra_op_threads", threads, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_intra_op_threads(o, v, e)
@@ -88,8 +88,8 @@ func WithIntraOpThreads(threads int) Option {
 }
 
 // WithSessions sets how many inference calls may run at once on one Expander (one ONNX Runtime session each,
-// opened when first needed, each holding its own copy of the weights). Default 1; with the library's decoder, at
-// least the threads of WithIntraOpThreads. Must be >= 1.
+// opened when first needed, each holding its own copy of the weights). Default 1; must be >= 1. With the
+// library's decoder, a batch's calls run side by side on up to WithIntraOpThreads further one-thread sessions.
 func WithSessions(sessions int) Option {
 	return sizeOption("sessions", sessions, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_sessions(o, v, e)

@@ -133,8 +133,8 @@ typedef struct splade_error splade_error;
  *
  * Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
  * functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
- * (an option, default 1; with the library's decoder at least `intra_op_threads`) threads at once, the others
- * wait their turn. `splade_expander_free` must not run while another call uses the expander.
+ * (an option, default 1) threads at once, the others wait their turn; with the library's decoder a batch's calls
+ * also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run while another call uses the expander.
  */
 typedef struct splade_expander splade_expander;
 
@@ -381,10 +381,10 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
 /**
  * Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
  * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
- * at the hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference
- * call on one thread, and these threads decode one call's vocabulary together or run a batch's inference calls
- * side by side; a graph file over 64 MB still runs a call that is a single inference call on ONNX Runtime's
- * intra-op threads.
+ * at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
+ * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
+ * its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
+ * larger one.
  */
 enum splade_status splade_options_set_intra_op_threads(struct splade_options *options,
                                                        size_t threads,
@@ -392,8 +392,8 @@ enum splade_status splade_options_set_intra_op_threads(struct splade_options *op
 
 /**
  * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
- * first needed). Default 1; with the library's decoder, at least the threads of
- * `splade_options_set_intra_op_threads`. Must be `>= 1`.
+ * first needed). Default 1. Must be `>= 1`. With the library's decoder, a batch's calls run side by side on up
+ * to `intra_op_threads` further one-thread sessions.
  */
 enum splade_status splade_options_set_sessions(struct splade_options *options,
                                                size_t sessions,

@@ -33,14 +33,14 @@ export interface ExpanderOptions {
   /**
    * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
    * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
-   * splade-tiny), ONNX Runtime runs each inference call on one thread and these threads decode one call's
-   * vocabulary together or run a batch's inference calls side by side; a graph file over 64 MB still runs a call
-   * that is a single inference call on ONNX Runtime's intra-op threads.
+   * splade-tiny) they decode one inference call's vocabulary together, and a batch's inference calls run side by
+   * side on them, each on a one-thread session of its own (ONNX Runtime runs a single call on one thread for a
+   * graph file up to 64 MB, on these threads for a larger one).
    */
   intraOpThreads?: number;
   /**
-   * Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1 (with the
-   * library's decoder, at least `intraOpThreads`), `>= 1`.
+   * Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. With
+   * the library's decoder, a batch's calls run side by side on up to `intraOpThreads` further one-thread sessions.
    */
   sessions?: number;
   /** The most padded tokens (texts × padded length) one inference call may hold. Default 256, `>= 1`. */

@@ -25,8 +25,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }</pre>
  *
  * <p><b>Threads.</b> One expander may be shared by any number of threads. Inference runs on up to {@code sessions}
- * (an option, default 1; with the library's decoder at least {@code intraOpThreads}) calls at once; the others
- * wait their turn. {@link #close()} waits for the calls in flight
+ * (an option, default 1) calls at once; the others wait their turn. With the library's decoder a batch's calls also
+ * run side by side on up to {@code intraOpThreads} sessions of their own. {@link #close()} waits for the calls in flight
  * to finish; calls after it throw {@link IllegalStateException}.
  *
  * <p><b>Memory.</b> The model lives in native memory, which the garbage collector does not see: close an expander

@@ -186,10 +186,10 @@ public final class Options {
     /**
      * Threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime runs to
      * the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
-     * hidden states (the library's decoder, as in the shipped splade-tiny) ONNX Runtime runs each inference call on
-     * one thread, and these threads decode one call's vocabulary together or run a batch's inference calls side by
-     * side; a graph file over 64 MB still runs a call that is a single inference call on ONNX Runtime's intra-op
-     * threads.
+     * hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
+     * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
+     * its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
+     * larger one.
      */
     public Builder intraOpThreads(int threads) {
       this.intraOpThreads = nonNegative("intraOpThreads", threads);
@@ -198,8 +198,8 @@ public final class Options {
 
     /**
      * How many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
-     * needed, each holding its own copy of the weights). Default 1; with the library's decoder, at least
-     * {@link #intraOpThreads}. Must be {@code >= 1}.
+     * needed, each holding its own copy of the weights). Default 1; must be {@code >= 1}. With the library's
+     * decoder, a batch's calls run side by side on up to {@link #intraOpThreads(int)} further one-thread sessions.
      */
     public Builder sessions(int sessions) {
       this.sessions = nonNegative("sessions", sessions);
