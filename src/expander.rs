@@ -337,9 +337,7 @@ impl Expander {
                 let texts: Vec<&[f32]> = (group.members.iter().enumerate())
                     .map(|(row, &member)| &row_data(row)[..tokens[member].len() * width])
                     .collect();
-                let mut decoded = vec![0.0f32; rows * vocab];
-                decoder.pool(&texts, &mut decoded, decoder_threads);
-                decoded
+                decoder.pool(&texts, decoder_threads)
             }
             _ => Vec::new(),
         };

@@ -65,10 +65,10 @@ impl Decoder {
     }
 
     /// Pools the texts of one inference call: `texts[i]` holds the real positions of text `i` `[positions,
-    /// hidden]`; writes text `i`'s SPLADE weight of vocabulary id `v` to `weights[i · vocab + v]`. The vocabulary
-    /// is split between `threads` threads, and each block of vocabulary rows serves every text while it is in
-    /// cache.
-    pub(crate) fn pool(&self, texts: &[&[f32]], weights: &mut [f32], threads: usize) {
+    /// hidden]`; returns `[texts, vocab]`, text `i`'s SPLADE weight of vocabulary id `v` at `i · vocab + v` (0 for
+    /// a row the screen rules out). The vocabulary is split between `threads` threads, and each block of
+    /// vocabulary rows serves every text while it is in cache.
+    pub(crate) fn pool(&self, texts: &[&[f32]], threads: usize) -> Vec<f32> {
         let states: Vec<_> = texts
             .iter()
             .map(|hidden| self.screen.states(hidden, self.hidden))
@@ -101,7 +101,8 @@ impl Decoder {
                     outs[i][v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
                 });
         };
-        weights.fill(0.0);
+        // Zeroed once, by the allocator: only the rows the screen lets through are written.
+        let mut weights = vec![0.0f32; texts.len() * self.vocab];
         // parts[t][i]: the slice of text i's weights that thread t writes.
         let mut parts: Vec<Vec<&mut [f32]>> = (0..self.vocab.div_ceil(per_thread))
             .map(|_| Vec::with_capacity(texts.len()))
@@ -121,6 +122,7 @@ impl Decoder {
                 work(0, outs);
             }
         });
+        weights
     }
 }
 
@@ -162,8 +164,7 @@ mod tests {
         };
         let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
         for threads in [1, 2, 3] {
-            let mut got = vec![0.0; vocab * texts.len()];
-            decoder.pool(&slices, &mut got, threads);
+            let got = decoder.pool(&slices, threads);
             for (states, got) in texts.iter().zip(got.chunks_exact(vocab)) {
                 let mut positive = 0;
                 for (v, (row, &got)) in weight.chunks_exact(hidden).zip(got).enumerate() {
@@ -218,8 +219,7 @@ mod tests {
             })
             .collect();
         for threads in [1, 2] {
-            let mut got = vec![0.0; vocab];
-            decoder.pool(&[&states[..]], &mut got, threads);
+            let got = decoder.pool(&[&states[..]], threads);
             let mut positive = 0;
             for v in 0..vocab {
                 let q = &values[v * hidden..(v + 1) * hidden];
