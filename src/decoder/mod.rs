@@ -112,6 +112,8 @@ impl Decoder {
                 part.push(chunk);
             }
         }
+        // The calling thread takes the first part itself: with `side_by_side::run` (threads spawned for every
+        // part) single splade-tiny queries took 0.85-0.99 ms at p50 against 0.71-0.78 ms.
         std::thread::scope(|scope| {
             let mut parts = parts.iter_mut().enumerate();
             let first = parts.next();
