@@ -1,131 +1,154 @@
-//! The exact pass: `max_p h_p·w` in float32 for one vocabulary row. Each dot product is a chain of fused
-//! multiply-adds over the hidden dimension in order, as a plain matrix product computes it; the positions run
-//! side by side (the hidden states transposed), which vectorizes without changing any chain.
+//! The exact pass: `max_p h_p·w` in float32 for one vocabulary row, computing only the dot products the screen
+//! cannot rule out.
+//!
+//! Every dot product is computed by [`dot`], in one fixed order on every CPU: 64 running sums (lane `l` takes the
+//! hidden values `l`, `l + 64`, ... as a chain of fused multiply-adds), added pairwise at the end. Its rounding
+//! error is at most `(hidden/64 + 6)·2⁻²⁴·Σ|h_k·w_k|`, well inside the screen's margin.
 
-/// The hidden states of one text transposed to `[hidden][positions]`.
-pub(super) struct Transposed {
-    values: Vec<f32>,
-    positions: usize,
-}
+use super::screen::RowBounds;
 
-impl Transposed {
-    pub(super) fn new(hidden: &[f32], width: usize) -> Self {
-        let positions = hidden.len() / width;
-        let mut values = vec![0.0; hidden.len()];
-        for (p, h) in hidden.chunks_exact(width).enumerate() {
-            for (k, &x) in h.iter().enumerate() {
-                values[k * positions + p] = x;
-            }
-        }
-        Transposed { values, positions }
-    }
-}
+/// Running sums of [`dot`]: four AVX-512 registers of 16 lanes.
+const LANES: usize = 64;
 
-/// The largest dot product of `row` with the positions of `states`; `sums` is scratch space.
-pub(super) fn max_dot(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f32 {
+/// The largest dot product of `row` with the hidden states `states [positions, row.len()]` (a NaN product is
+/// skipped, as `f32::max` skips it). The position with the screen's largest bound is computed first, then each
+/// other position whose bound is above the largest product so far. Since no product is above its bound, the
+/// result is the largest of all the products.
+pub(super) fn max_dot(states: &[f32], row: &[f32], bounds: &RowBounds) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512 F.
-            return unsafe { max_dot_avx512(states, row) };
-        }
-        if std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU has FMA.
-            return unsafe { max_dot_fma(states, row, sums) };
-        }
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512 F.
+        return max_dot_with(states, row, bounds, |a, b| unsafe { dot_avx512(a, b) });
     }
-    max_dot_portable(states, row, sums)
+    max_dot_with(states, row, bounds, dot_portable)
 }
 
 #[inline(always)]
-fn max_dot_portable(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f32 {
-    sums.clear();
-    sums.resize(states.positions, 0.0);
-    for (&w, column) in row.iter().zip(states.values.chunks_exact(states.positions)) {
-        for (sum, &x) in sums.iter_mut().zip(column) {
-            *sum = x.mul_add(w, *sum);
+fn max_dot_with(
+    states: &[f32],
+    row: &[f32],
+    bounds: &RowBounds,
+    dot: impl Fn(&[f32], &[f32]) -> f32,
+) -> f32 {
+    let hidden = row.len();
+    let state = |p: usize| &states[p * hidden..][..hidden];
+    if bounds.positions() == 0 {
+        return f32::NEG_INFINITY;
+    }
+    let best = bounds.best();
+    let mut peak = f32::NEG_INFINITY.max(dot(state(best), row));
+    for p in 0..bounds.positions() {
+        // A NaN bound rules nothing out.
+        let bound = bounds.at(p);
+        if p != best && (bound > peak || bound.is_nan()) {
+            peak = peak.max(dot(state(p), row));
         }
     }
-    sums.iter().copied().fold(f32::NEG_INFINITY, f32::max)
+    peak
 }
 
-/// The same numbers, with `mul_add` compiled to vector FMA instructions.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-fn max_dot_fma(states: &Transposed, row: &[f32], sums: &mut Vec<f32>) -> f32 {
-    max_dot_portable(states, row, sums)
+/// `a·b` in the fixed order described at the top of this module: what [`max_dot`] computes for each position
+/// (the tests' full product).
+#[cfg(test)]
+pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the CPU has AVX-512 F.
+        return unsafe { dot_avx512(a, b) };
+    }
+    dot_portable(a, b)
 }
 
-/// Positions per pass of [`max_dot_avx512`]: four registers of 16, whose sums stay in registers over the whole
-/// hidden dimension.
-#[cfg(target_arch = "x86_64")]
-const PASS: usize = 64;
+/// [`dot`] in portable code (also what runs under valgrind).
+fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+    let mut sums = [0.0f32; LANES];
+    // Lanes past the end take 0·0, as the vector kernel's masked loads give them.
+    for start in (0..a.len()).step_by(LANES) {
+        for (l, sum) in sums.iter_mut().enumerate() {
+            let (x, y) = match (a.get(start + l), b.get(start + l)) {
+                (Some(&x), Some(&y)) => (x, y),
+                _ => (0.0, 0.0),
+            };
+            *sum = x.mul_add(y, *sum);
+        }
+    }
+    // The four registers' worth added (0 + 1) + (2 + 3), then halves folded: 16 → 8 → 4 → 2 → 1.
+    let mut folded: Vec<f32> = (0..16)
+        .map(|l| (sums[l] + sums[16 + l]) + (sums[32 + l] + sums[48 + l]))
+        .collect();
+    while folded.len() > 1 {
+        let half = folded.len() / 2;
+        folded = (0..half).map(|l| folded[l] + folded[half + l]).collect();
+    }
+    folded[0]
+}
 
-/// The same numbers with AVX-512: each lane is one position's chain of fused multiply-adds, in the same order;
-/// a NaN sum is skipped by the maximum as `f32::max` skips it.
+/// [`dot_portable`] with AVX-512: the same operations in the same order.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-unsafe fn max_dot_avx512(states: &Transposed, row: &[f32]) -> f32 {
+unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
     use std::arch::x86_64::*;
-    let positions = states.positions;
-    let values = states.values.as_ptr();
-    let mut peak = _mm512_set1_ps(f32::NEG_INFINITY);
-    for first in (0..positions).step_by(PASS) {
-        // The lanes of register r that hold positions.
-        let masks: [__mmask16; PASS / 16] = std::array::from_fn(|r| {
-            let lanes = positions.saturating_sub(first + 16 * r).min(16);
-            ((1u32 << lanes) - 1) as __mmask16
-        });
-        let mut sums = [_mm512_setzero_ps(); PASS / 16];
-        for (k, &w) in row.iter().enumerate() {
-            let w = _mm512_set1_ps(w);
-            let column = values.add(k * positions + first);
-            for (r, sum) in sums.iter_mut().enumerate() {
-                let x = _mm512_maskz_loadu_ps(masks[r], column.add(16 * r));
-                *sum = _mm512_fmadd_ps(x, w, *sum);
-            }
+    let n = a.len().min(b.len());
+    let (a, b) = (a.as_ptr(), b.as_ptr());
+    let mut sums = [_mm512_setzero_ps(); 4];
+    let mut start = 0;
+    while start + LANES <= n {
+        for (r, sum) in sums.iter_mut().enumerate() {
+            let x = _mm512_loadu_ps(a.add(start + 16 * r));
+            let y = _mm512_loadu_ps(b.add(start + 16 * r));
+            *sum = _mm512_fmadd_ps(x, y, *sum);
         }
-        for (r, sum) in sums.iter().enumerate() {
-            // max(sum, peak) gives peak where sum is NaN.
-            peak = _mm512_mask_max_ps(peak, masks[r], *sum, peak);
+        start += LANES;
+    }
+    if start < n {
+        for (r, sum) in sums.iter_mut().enumerate() {
+            let lanes = (n - start).saturating_sub(16 * r).min(16);
+            let mask = ((1u32 << lanes) - 1) as __mmask16;
+            let x = _mm512_maskz_loadu_ps(mask, a.add(start + 16 * r));
+            let y = _mm512_maskz_loadu_ps(mask, b.add(start + 16 * r));
+            *sum = _mm512_fmadd_ps(x, y, *sum);
         }
     }
-    let mut lanes = [0.0f32; 16];
-    _mm512_storeu_ps(lanes.as_mut_ptr(), peak);
-    lanes.into_iter().fold(f32::NEG_INFINITY, f32::max)
+    let s = _mm512_add_ps(
+        _mm512_add_ps(sums[0], sums[1]),
+        _mm512_add_ps(sums[2], sums[3]),
+    );
+    let high = _mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(s)));
+    let s = _mm256_add_ps(_mm512_castps512_ps256(s), high);
+    let s = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps::<1>(s));
+    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    let s = _mm_add_ss(s, _mm_shuffle_ps::<1>(s, s));
+    _mm_cvtss_f32(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The AVX-512 kernel gives the portable kernel's very number, for position counts around its register
-    /// and pass sizes, and skips NaN sums as it does.
+    /// The AVX-512 kernel gives the portable kernel's very number, for lengths around its register and pass
+    /// sizes, and both are float32 dot products (within float rounding of the f64 one).
     #[test]
-    fn avx512_and_portable_kernels_agree() {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx512f") {
-            let hidden = 37;
-            let value = |i: usize| ((i * 7919 % 1009) as f32 / 61.0).sin() * 2.3;
-            let row: Vec<f32> = (0..hidden).map(|k| value(k + 3)).collect();
-            for positions in [1, 15, 16, 17, 63, 64, 65, 70, 130] {
-                let mut states: Vec<f32> = (0..positions * hidden).map(value).collect();
-                let states_of = |s: &[f32]| Transposed::new(s, hidden);
-                let mut sums = Vec::new();
-                let plain = max_dot_portable(&states_of(&states), &row, &mut sums);
+    fn avx512_and_portable_dots_agree() {
+        let value = |i: usize| ((i * 7919 % 1009) as f32 / 61.0).sin() * 2.3;
+        for n in [1, 15, 16, 17, 63, 64, 65, 70, 128, 130, 768, 777] {
+            let a: Vec<f32> = (0..n).map(value).collect();
+            let b: Vec<f32> = (0..n).map(|k| value(k + 3)).collect();
+            let plain = dot_portable(&a, &b);
+            let wide: f64 = a.iter().zip(&b).map(|(&x, &y)| x as f64 * y as f64).sum();
+            let scale: f64 = a
+                .iter()
+                .zip(&b)
+                .map(|(&x, &y)| (x as f64 * y as f64).abs())
+                .sum();
+            assert!(
+                (plain as f64 - wide).abs() <= 1e-6 * scale,
+                "{n}: {plain} against {wide}"
+            );
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512 F (checked above).
-                let fast = unsafe { max_dot_avx512(&states_of(&states), &row) };
-                assert_eq!(fast.to_bits(), plain.to_bits(), "{positions} positions");
-                // A NaN at the last position: both skip its sum.
-                states[(positions - 1) * hidden] = f32::NAN;
-                let plain = max_dot_portable(&states_of(&states), &row, &mut sums);
-                // SAFETY: as above.
-                let fast = unsafe { max_dot_avx512(&states_of(&states), &row) };
-                assert_eq!(
-                    fast.to_bits(),
-                    plain.to_bits(),
-                    "{positions} positions, NaN"
-                );
+                let fast = unsafe { dot_avx512(&a, &b) };
+                assert_eq!(fast.to_bits(), plain.to_bits(), "{n} values");
             }
         }
     }

@@ -1,10 +1,12 @@
-//! The screening pass: an upper bound of every vocabulary row's pooled logit from int8 dot products.
+//! The screening pass: an upper bound of every vocabulary row's dot product with every position's hidden state,
+//! and so of its pooled logit, from int8 dot products.
 //!
 //! A row `w` is stored as `s·q` with `s = max|w| / 127` and `q` int8; a hidden state `h` as `t·r`, `r` int8.
 //! Writing `h = t(r + e)`, `w = s(q + f)` with rounding errors `|e|, |f| <= ½`,
 //! `h·w = t·s·(r·q + r·f + e·q + e·f) <= t·s·(r·q + ½‖r‖₁ + ½‖q‖₁ + hidden/4)`. The VNNI instruction multiplies
 //! unsigned by signed bytes, so `r` is stored as `r + 128` and `128·Σq` is taken off again. A margin of
-//! `4e-5·max‖h‖₂·‖w‖₂` covers float rounding in the bound and in the float32 product it bounds.
+//! `4e-5·max‖h‖₂·‖w‖₂` covers float rounding in the bound and in the float32 product it bounds (that of
+//! [`super::exact`], off by at most `(hidden/64 + 6)·2⁻²⁴·‖h‖₂·‖w‖₂`: 1.1e-6 of it for a hidden size of 768).
 //!
 //! Three kernels compute the same integers and then the same float operations, so the same bounds: AMX tiles
 //! (32 positions × 32 rows per step, [`super::amx`]) where the CPU and the kernel allow them, else AVX-512
@@ -113,17 +115,32 @@ impl Rows {
     }
 
     /// Gives `f` each text `i` of `texts` with each row `v` in `range` (starting at a multiple of [`STEP`]) whose
-    /// bound on `max_p h_p·w + b` is above zero: `f(i, v)`.
+    /// bound on `max_p h_p·w + b` is above zero, with that row's bound at each position: `f(i, v, bounds)`.
     pub(super) fn candidates(
         &self,
         texts: &[States],
         bias: &[f32],
         range: std::ops::Range<usize>,
-        mut f: impl FnMut(usize, usize),
+        mut f: impl FnMut(usize, usize, &RowBounds),
     ) {
-        self.for_each_peak(texts, range, |i, v, peak| {
-            if self.scale[v] * peak + bias[v] + self.margin[v] * texts[i].max_norm > 0.0 {
-                f(i, v);
+        let end = range.end;
+        self.for_each_step::<true>(texts, range, |i, first, step| {
+            for lane in 0..STEP.min(end - first) {
+                let v = first + lane;
+                let margin = self.margin[v] * texts[i].max_norm;
+                if self.scale[v] * step.peaks[lane] + bias[v] + margin > 0.0 {
+                    f(
+                        i,
+                        v,
+                        &RowBounds {
+                            step,
+                            lane,
+                            positions: texts[i].positions,
+                            scale: self.scale[v],
+                            margin,
+                        },
+                    );
+                }
             }
         });
     }
@@ -136,64 +153,88 @@ impl Rows {
         range: std::ops::Range<usize>,
         mut f: impl FnMut(usize, usize, f32),
     ) {
-        self.for_each_peak(texts, range, |i, v, peak| f(i, v, self.scale[v] * peak));
+        let end = range.end;
+        self.for_each_step::<false>(texts, range, |i, first, step| {
+            for (lane, &peak) in step.peaks.iter().enumerate().take(end - first) {
+                f(i, first + lane, self.scale[first + lane] * peak);
+            }
+        });
     }
 
-    /// Gives `f` each text and row of `range` with its peak before the row scale (see [`Rows::block_peaks`]):
-    /// every text in turn for each block of rows, which stays in cache meanwhile.
-    fn for_each_peak(
+    /// Gives `f` each text `i` with each step of rows in `range` (from row `first`), as [`Step`] (with each
+    /// position's bound when `KEEP`): every text in turn for each step of rows, which stays in cache meanwhile.
+    fn for_each_step<const KEEP: bool>(
         &self,
         texts: &[States],
         range: std::ops::Range<usize>,
-        mut f: impl FnMut(usize, usize, f32),
+        mut f: impl FnMut(usize, usize, &Step),
     ) {
-        let mut each = |i: usize, block: usize, peaks: &[f32; BLOCK]| {
-            for (lane, &peak) in peaks.iter().enumerate() {
-                let v = block * BLOCK + lane;
-                if v < range.end {
-                    f(i, v, peak);
-                }
-            }
+        let longest = texts.iter().map(|t| t.positions).max().unwrap_or(0);
+        let mut step = Step {
+            peaks: [f32::NEG_INFINITY; STEP],
+            best: [0; STEP],
+            bounds: if KEEP {
+                vec![0.0; longest * STEP]
+            } else {
+                Vec::new()
+            },
         };
-        let blocks = range.start / BLOCK..range.end.div_ceil(BLOCK);
+        let steps = (range.start / STEP..range.end.div_ceil(STEP)).map(|s| s * 2);
         #[cfg(target_arch = "x86_64")]
         if amx() {
             // SAFETY: amx() checked the CPU (AMX int8, AVX-512 F) and the kernel's permission.
             let mut tiles = unsafe { super::amx::Tiles::configure() };
-            for block in blocks.step_by(2) {
+            for block in steps {
                 for (i, states) in texts.iter().enumerate() {
                     // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
-                    let [first, second] = unsafe { self.pair_peaks_amx(&mut tiles, block, states) };
-                    each(i, block, &first);
-                    each(i, block + 1, &second);
+                    unsafe { self.step_amx::<KEEP>(&mut tiles, block, states, &mut step) };
+                    f(i, block * BLOCK, &step);
                 }
             }
             return;
         }
-        for block in blocks {
+        for block in steps {
             for (i, states) in texts.iter().enumerate() {
-                each(i, block, &self.block_peaks(block, states));
+                for half in 0..2 {
+                    self.block_peaks::<KEEP>(block + half, states, half, &mut step);
+                }
+                f(i, block * BLOCK, &step);
             }
         }
     }
 
-    /// For the 16 rows of `block`: `max_p t_p·(r_p·q + ½‖r_p‖₁ + constant)`, the bound before the row scale.
-    fn block_peaks(&self, block: usize, states: &States) -> [f32; BLOCK] {
+    /// Fills half `half` of `step` for the 16 rows of `block`: `max_p t_p·(r_p·q + ½‖r_p‖₁ + constant)`, the
+    /// bound before the row scale, and with `KEEP` each position's bound and the first position of the largest.
+    fn block_peaks<const KEEP: bool>(
+        &self,
+        block: usize,
+        states: &States,
+        half: usize,
+        step: &mut Step,
+    ) {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
             // SAFETY: the CPU has AVX-512 F, BW and VNNI.
-            return unsafe { self.block_peaks_vnni(block, states) };
+            return unsafe { self.block_peaks_vnni::<KEEP>(block, states, half, step) };
         }
-        self.block_peaks_portable(block, states)
+        self.block_peaks_portable::<KEEP>(block, states, half, step)
     }
 
-    fn block_peaks_portable(&self, block: usize, states: &States) -> [f32; BLOCK] {
-        let mut peaks = [f32::NEG_INFINITY; BLOCK];
+    fn block_peaks_portable<const KEEP: bool>(
+        &self,
+        block: usize,
+        states: &States,
+        half: usize,
+        step: &mut Step,
+    ) {
+        let lanes = half * BLOCK..(half + 1) * BLOCK;
+        step.peaks[lanes.clone()].fill(f32::NEG_INFINITY);
+        step.best[lanes.clone()].fill(0);
         let weights =
             &self.quantized[block * self.groups * BLOCK * GROUP..][..self.groups * BLOCK * GROUP];
         for p in 0..states.positions {
             let u = &states.unsigned[p * states.stride..(p + 1) * states.stride];
-            for (lane, peak) in peaks.iter_mut().enumerate() {
+            for lane in 0..BLOCK {
                 let mut dot = 0i32;
                 for g in 0..self.groups {
                     for i in 0..GROUP {
@@ -203,48 +244,56 @@ impl Rows {
                 }
                 let bound = (dot as f32 + self.constant[block * BLOCK + lane] + states.half_l1[p])
                     * states.scale[p];
-                *peak = peak.max(bound);
+                step.record::<KEEP>(p, half * BLOCK + lane, bound);
             }
         }
-        peaks
     }
 
     /// [`Rows::block_peaks_portable`] with VNNI: the same integers, the same float operations in the same order.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn block_peaks_vnni(&self, block: usize, states: &States) -> [f32; BLOCK] {
+    unsafe fn block_peaks_vnni<const KEEP: bool>(
+        &self,
+        block: usize,
+        states: &States,
+        half: usize,
+        step: &mut Step,
+    ) {
         use std::arch::x86_64::*;
         let mut peak = _mm512_set1_ps(f32::NEG_INFINITY);
+        let mut best = _mm512_setzero_si512();
         let mut p = 0;
-        // Eight positions at a time share each load of 16 rows × 4 values, with eight independent accumulators
-        // in flight: enough to hide the latency of the dot-product instruction.
+        // Twelve positions at a time share each load of 16 rows × 4 values, with independent accumulators in
+        // flight: enough to hide the latency of the dot-product instruction.
         while p + 12 <= states.positions {
-            peak = _mm512_max_ps(peak, self.positions_vnni::<12>(block, states, p));
+            self.positions_vnni::<12, KEEP>(block, states, p, half, step, &mut peak, &mut best);
             p += 12;
         }
         while p + 4 <= states.positions {
-            peak = _mm512_max_ps(peak, self.positions_vnni::<4>(block, states, p));
+            self.positions_vnni::<4, KEEP>(block, states, p, half, step, &mut peak, &mut best);
             p += 4;
         }
         while p < states.positions {
-            peak = _mm512_max_ps(peak, self.positions_vnni::<1>(block, states, p));
+            self.positions_vnni::<1, KEEP>(block, states, p, half, step, &mut peak, &mut best);
             p += 1;
         }
-        let mut out = [0.0f32; BLOCK];
-        _mm512_storeu_ps(out.as_mut_ptr(), peak);
-        out
+        _mm512_storeu_ps(step.peaks[half * BLOCK..].as_mut_ptr(), peak);
+        if KEEP {
+            _mm512_storeu_si512(step.best[half * BLOCK..].as_mut_ptr() as *mut _, best);
+        }
     }
 
     /// [`Rows::block_peaks_portable`] of blocks `block` and `block + 1` with AMX: the int32 sums of 32 positions
     /// × 32 rows from tiles, then the same float operations in the same order.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn pair_peaks_amx(
+    unsafe fn step_amx<const KEEP: bool>(
         &self,
         tiles: &mut super::amx::Tiles,
         block: usize,
         states: &States,
-    ) -> [[f32; BLOCK]; 2] {
+        step: &mut Step,
+    ) {
         use super::amx::{ROWS, ROW_BYTES};
         use std::arch::x86_64::*;
         let block_len = self.groups * GROUP * BLOCK;
@@ -258,6 +307,7 @@ impl Rows {
             _mm512_loadu_ps(self.constant.as_ptr().add((block + 1) * BLOCK)),
         ];
         let mut peak = [_mm512_set1_ps(f32::NEG_INFINITY); 2];
+        let mut best = [_mm512_setzero_si512(); 2];
         let mut sums = super::amx::Sums::default();
         for first in (0..states.positions).step_by(POSITION_PAD) {
             tiles.zero();
@@ -275,31 +325,39 @@ impl Rows {
             tiles.store(&mut sums.0);
             for p in first..(first + POSITION_PAD).min(states.positions) {
                 let (half, row) = ((p - first) / ROWS, (p - first) % ROWS);
-                for (j, peak) in peak.iter_mut().enumerate() {
+                for j in 0..2 {
                     let dot = _mm512_loadu_si512(sums.0[2 * half + j][row].as_ptr() as *const _);
                     let sum = _mm512_add_ps(_mm512_cvtepi32_ps(dot), constant[j]);
                     let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[p]));
-                    *peak =
-                        _mm512_max_ps(*peak, _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[p])));
+                    let bound = _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[p]));
+                    record::<KEEP>(step, p, j, bound, &mut peak[j], &mut best[j]);
                 }
             }
         }
-        let mut out = [[0.0f32; BLOCK]; 2];
-        _mm512_storeu_ps(out[0].as_mut_ptr(), peak[0]);
-        _mm512_storeu_ps(out[1].as_mut_ptr(), peak[1]);
-        out
+        for j in 0..2 {
+            _mm512_storeu_ps(step.peaks[j * BLOCK..].as_mut_ptr(), peak[j]);
+            if KEEP {
+                _mm512_storeu_si512(step.best[j * BLOCK..].as_mut_ptr() as *mut _, best[j]);
+            }
+        }
     }
 
-    /// The bounds of positions `first..first + N` for the rows of `block`, reduced by max.
+    /// The bounds of positions `first..first + N` for the rows of `block`, recorded in order in half `half` of
+    /// `step` and in `peak`/`best` (the running largest bound and its first position).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
-    unsafe fn positions_vnni<const N: usize>(
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn positions_vnni<const N: usize, const KEEP: bool>(
         &self,
         block: usize,
         states: &States,
         first: usize,
-    ) -> std::arch::x86_64::__m512 {
+        half: usize,
+        step: &mut Step,
+        peak: &mut std::arch::x86_64::__m512,
+        best: &mut std::arch::x86_64::__m512i,
+    ) {
         use std::arch::x86_64::*;
         let weights = self
             .quantized
@@ -317,16 +375,86 @@ impl Rows {
             }
         }
         let constant = _mm512_loadu_ps(self.constant.as_ptr().add(block * BLOCK));
-        let mut peak = _mm512_set1_ps(f32::NEG_INFINITY);
         for (j, a) in acc.iter().enumerate() {
             let sum = _mm512_add_ps(_mm512_cvtepi32_ps(*a), constant);
             let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[first + j]));
-            peak = _mm512_max_ps(
-                peak,
-                _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[first + j])),
-            );
+            let bound = _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[first + j]));
+            record::<KEEP>(step, first + j, half, bound, peak, best);
         }
-        peak
+    }
+}
+
+/// Records the bounds of 16 rows (half `half` of `step`) at position `p`: with `KEEP` the bounds themselves, and
+/// the running largest bound `peak` with its first position `best`; as [`Step::record`] does for one row.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+#[inline]
+unsafe fn record<const KEEP: bool>(
+    step: &mut Step,
+    p: usize,
+    half: usize,
+    bound: std::arch::x86_64::__m512,
+    peak: &mut std::arch::x86_64::__m512,
+    best: &mut std::arch::x86_64::__m512i,
+) {
+    use std::arch::x86_64::*;
+    if KEEP {
+        _mm512_storeu_ps(step.bounds.as_mut_ptr().add(p * STEP + half * BLOCK), bound);
+        let above = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(bound, *peak);
+        *best = _mm512_mask_set1_epi32(*best, above, p as i32);
+    }
+    // max(bound, peak) keeps peak where bound is NaN, as f32::max does.
+    *peak = _mm512_max_ps(bound, *peak);
+}
+
+/// What the screen found for one text and one step of rows ([`STEP`] rows).
+pub(super) struct Step {
+    /// Per row: the largest bound over the positions, before the row scale.
+    peaks: [f32; STEP],
+    /// Per row: the first position with that bound (for kept bounds).
+    best: [u32; STEP],
+    /// `[position][STEP]`: each position's bound before the row scale (for kept bounds).
+    bounds: Vec<f32>,
+}
+
+impl Step {
+    /// Records row `lane`'s `bound` at position `p` (the portable form of [`record`]).
+    fn record<const KEEP: bool>(&mut self, p: usize, lane: usize, bound: f32) {
+        if KEEP {
+            self.bounds[p * STEP + lane] = bound;
+            if bound > self.peaks[lane] {
+                self.best[lane] = p as u32;
+            }
+        }
+        self.peaks[lane] = self.peaks[lane].max(bound);
+    }
+}
+
+/// One row's screen for one text: an upper bound of the float32 dot product (as [`super::exact`] computes it)
+/// of the row with each position's hidden state.
+pub(super) struct RowBounds<'a> {
+    step: &'a Step,
+    lane: usize,
+    positions: usize,
+    scale: f32,
+    /// The rounding margin for this row and text.
+    margin: f32,
+}
+
+impl RowBounds<'_> {
+    /// The text's number of positions.
+    pub(super) fn positions(&self) -> usize {
+        self.positions
+    }
+
+    /// The first position with the largest bound: the likeliest to hold the largest product.
+    pub(super) fn best(&self) -> usize {
+        self.step.best[self.lane] as usize
+    }
+
+    /// The bound at position `p`.
+    pub(super) fn at(&self, p: usize) -> f32 {
+        self.scale * self.step.bounds[p * STEP + self.lane] + self.margin
     }
 }
 
@@ -428,6 +556,52 @@ mod tests {
         )
     }
 
+    fn empty_step(positions: usize) -> Step {
+        Step {
+            peaks: [f32::NEG_INFINITY; STEP],
+            best: [0; STEP],
+            bounds: vec![0.0; positions * STEP],
+        }
+    }
+
+    /// The portable kernel's step of rows from `block`.
+    fn portable_step(rows: &Rows, block: usize, states: &States) -> Step {
+        let mut step = empty_step(states.positions);
+        for half in 0..2 {
+            rows.block_peaks_portable::<true>(block + half, states, half, &mut step);
+        }
+        step
+    }
+
+    /// Both steps hold the very same peaks, first positions of the peaks, and bounds.
+    fn assert_same(fast: &Step, plain: &Step, what: &str) {
+        assert_eq!(fast.peaks, plain.peaks, "{what}: peaks");
+        assert_eq!(
+            fast.best, plain.best,
+            "{what}: first positions of the peaks"
+        );
+        assert_eq!(fast.bounds, plain.bounds, "{what}: bounds");
+    }
+
+    /// The portable kernel's first position of a peak is where the bound reaches it first.
+    #[test]
+    fn best_is_the_first_position_of_the_peak() {
+        let (rows, states, vocab) = sample(45);
+        for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
+            let step = portable_step(&rows, block, &states);
+            for lane in 0..STEP {
+                let bounds: Vec<f32> = (0..45).map(|p| step.bounds[p * STEP + lane]).collect();
+                let first = bounds.iter().position(|&b| b == step.peaks[lane]);
+                assert_eq!(
+                    first,
+                    Some(step.best[lane] as usize),
+                    "row {}",
+                    block * BLOCK + lane
+                );
+            }
+        }
+    }
+
     /// The AMX kernel gives the very numbers of the portable one.
     #[test]
     fn amx_and_portable_kernels_agree() {
@@ -438,16 +612,15 @@ mod tests {
                 // SAFETY: amx() checked the CPU and the kernel's permission.
                 let mut tiles = unsafe { crate::decoder::amx::Tiles::configure() };
                 for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
+                    let mut fast = empty_step(positions);
                     // SAFETY: as above.
-                    let fast = unsafe { rows.pair_peaks_amx(&mut tiles, block, &states) };
-                    for (j, fast) in fast.iter().enumerate() {
-                        assert_eq!(
-                            fast,
-                            &rows.block_peaks_portable(block + j, &states),
-                            "block {}, {positions} positions",
-                            block + j
-                        );
-                    }
+                    unsafe { rows.step_amx::<true>(&mut tiles, block, &states, &mut fast) };
+                    let plain = portable_step(&rows, block, &states);
+                    assert_same(
+                        &fast,
+                        &plain,
+                        &format!("block {block}, {positions} positions"),
+                    );
                 }
             }
         }
@@ -458,15 +631,23 @@ mod tests {
     fn vnni_and_portable_kernels_agree() {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
-            let (rows, states, vocab) = sample(23);
-            for block in 0..vocab.div_ceil(BLOCK) {
-                // SAFETY: the CPU has VNNI (checked above).
-                let fast = unsafe { rows.block_peaks_vnni(block, &states) };
-                assert_eq!(
-                    fast,
-                    rows.block_peaks_portable(block, &states),
-                    "block {block}"
-                );
+            for positions in [1, 23, 45] {
+                let (rows, states, vocab) = sample(positions);
+                for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
+                    let mut fast = empty_step(positions);
+                    for half in 0..2 {
+                        // SAFETY: the CPU has VNNI (checked above).
+                        unsafe {
+                            rows.block_peaks_vnni::<true>(block + half, &states, half, &mut fast)
+                        };
+                    }
+                    let plain = portable_step(&rows, block, &states);
+                    assert_same(
+                        &fast,
+                        &plain,
+                        &format!("block {block}, {positions} positions"),
+                    );
+                }
             }
         }
     }
