@@ -3,7 +3,8 @@
 //!
 //! Every dot product is computed by [`dot`], in one fixed order on every CPU: 64 running sums (lane `l` takes the
 //! hidden values `l`, `l + 64`, ... as a chain of fused multiply-adds), added pairwise at the end. Its rounding
-//! error is at most `(hidden/64 + 6)·2⁻²⁴·Σ|h_k·w_k|`, well inside the screen's margin.
+//! error is at most `(hidden/64 + 6)·2⁻²⁴·Σ|h_k·w_k|`, inside the screen's margin for hidden sizes up to about
+//! 40,000 (1.1e-6 of `‖h‖₂·‖w‖₂` against 4e-5 for 768).
 
 use super::screen::RowBounds;
 
@@ -16,9 +17,17 @@ const LANES: usize = 64;
 /// result is the largest of all the products.
 pub(super) fn max_dot(states: &[f32], row: &[f32], bounds: &RowBounds) -> f32 {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx512f") {
+    if super::simd() && std::arch::is_x86_feature_detected!("avx512f") {
         // SAFETY: the CPU has AVX-512 F.
         return max_dot_with(states, row, bounds, |a, b| unsafe { dot_avx512(a, b) });
+    }
+    #[cfg(target_arch = "x86_64")]
+    if super::simd()
+        && std::arch::is_x86_feature_detected!("fma")
+        && std::arch::is_x86_feature_detected!("avx2")
+    {
+        // SAFETY: the CPU has AVX2 and FMA.
+        return max_dot_with(states, row, bounds, |a, b| unsafe { dot_fma(a, b) });
     }
     max_dot_with(states, row, bounds, dot_portable)
 }
@@ -59,28 +68,49 @@ pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_portable(a, b)
 }
 
-/// [`dot`] in portable code (also what runs under valgrind).
+/// [`dot`] in portable code (also what runs under valgrind): the same operations in the same order as
+/// [`dot_avx512`].
+#[inline(always)]
 fn dot_portable(a: &[f32], b: &[f32]) -> f32 {
+    let n = a.len().min(b.len());
+    let whole = n - n % LANES;
     let mut sums = [0.0f32; LANES];
-    // Lanes past the end take 0·0, as the vector kernel's masked loads give them.
-    for start in (0..a.len()).step_by(LANES) {
-        for (l, sum) in sums.iter_mut().enumerate() {
-            let (x, y) = match (a.get(start + l), b.get(start + l)) {
-                (Some(&x), Some(&y)) => (x, y),
-                _ => (0.0, 0.0),
-            };
+    let mut add = |x: &[f32], y: &[f32]| {
+        for ((sum, &x), &y) in sums.iter_mut().zip(x).zip(y) {
             *sum = x.mul_add(y, *sum);
         }
+    };
+    for (x, y) in a[..whole]
+        .chunks_exact(LANES)
+        .zip(b[..whole].chunks_exact(LANES))
+    {
+        add(x, y);
+    }
+    if whole < n {
+        // Lanes past the end take 0·0, as the vector kernel's masked loads give them.
+        let (mut x, mut y) = ([0.0f32; LANES], [0.0f32; LANES]);
+        x[..n - whole].copy_from_slice(&a[whole..n]);
+        y[..n - whole].copy_from_slice(&b[whole..n]);
+        add(&x, &y);
     }
     // The four registers' worth added (0 + 1) + (2 + 3), then halves folded: 16 → 8 → 4 → 2 → 1.
-    let mut folded: Vec<f32> = (0..16)
-        .map(|l| (sums[l] + sums[16 + l]) + (sums[32 + l] + sums[48 + l]))
-        .collect();
-    while folded.len() > 1 {
-        let half = folded.len() / 2;
-        folded = (0..half).map(|l| folded[l] + folded[half + l]).collect();
+    let mut folded: [f32; 16] =
+        std::array::from_fn(|l| (sums[l] + sums[16 + l]) + (sums[32 + l] + sums[48 + l]));
+    let mut half = 8;
+    while half > 0 {
+        for l in 0..half {
+            folded[l] += folded[l + half];
+        }
+        half /= 2;
     }
     folded[0]
+}
+
+/// [`dot_portable`] compiled for AVX2 with FMA (`mul_add` as one instruction, not a library call).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn dot_fma(a: &[f32], b: &[f32]) -> f32 {
+    dot_portable(a, b)
 }
 
 /// [`dot_portable`] with AVX-512: the same operations in the same order.
@@ -125,7 +155,7 @@ unsafe fn dot_avx512(a: &[f32], b: &[f32]) -> f32 {
 mod tests {
     use super::*;
 
-    /// The AVX-512 kernel gives the portable kernel's very number, for lengths around its register and pass
+    /// The AVX-512 and FMA kernels give the portable kernel's very number, for lengths around its register and pass
     /// sizes, and both are float32 dot products (within float rounding of the f64 one).
     #[test]
     fn avx512_and_portable_dots_agree() {
@@ -149,6 +179,14 @@ mod tests {
                 // SAFETY: the CPU has AVX-512 F (checked above).
                 let fast = unsafe { dot_avx512(&a, &b) };
                 assert_eq!(fast.to_bits(), plain.to_bits(), "{n} values");
+            }
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("fma")
+                && std::arch::is_x86_feature_detected!("avx2")
+            {
+                // SAFETY: the CPU has AVX2 and FMA (checked above).
+                let fast = unsafe { dot_fma(&a, &b) };
+                assert_eq!(fast.to_bits(), plain.to_bits(), "{n} values, FMA");
             }
         }
     }

@@ -32,6 +32,24 @@ use std::path::Path;
 
 use crate::error::Result;
 
+/// Whether the decoder may use its SIMD kernels (AMX, VNNI, AVX-512, FMA) where the CPU has them: always, but
+/// a test can turn them off on its own thread to run the portable code end to end.
+#[cfg(not(test))]
+#[inline(always)]
+fn simd() -> bool {
+    true
+}
+
+#[cfg(test)]
+thread_local! {
+    static PORTABLE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn simd() -> bool {
+    !PORTABLE_ONLY.with(std::cell::Cell::get)
+}
+
 /// The decoder of one model, ready for [`Decoder::pool`]. Immutable, shared by every thread.
 pub(crate) struct Decoder {
     hidden: usize,
@@ -152,42 +170,97 @@ mod tests {
             .iter()
             .map(|positions| random(positions * hidden, &mut seed, 2.0, 0.0))
             .collect();
-        let decoder = Decoder {
+        let decoder = float_decoder(&weight, bias, hidden);
+        for (texts, positive) in pool_every_way(&decoder, &weight, &texts) {
+            assert!(
+                positive > 20 && positive < vocab - 50,
+                "{positive} positive rows of {texts} texts"
+            );
+        }
+    }
+
+    /// Odd inputs decode as the full product does: a row of zeros with a positive bias, a NaN hidden value
+    /// (whose products are skipped, as `f32::max` skips them), hidden values whose squares overflow float32,
+    /// and a text with no positions.
+    #[test]
+    fn odd_inputs_decode_as_the_full_product() {
+        let (vocab, hidden) = (100, 64);
+        let mut seed = 5;
+        let mut weight = random(vocab * hidden, &mut seed, 0.1, 0.0);
+        weight[5 * hidden..6 * hidden].fill(0.0);
+        let mut bias = random(vocab, &mut seed, 0.5, -1.0);
+        bias[5] = 0.7;
+        let mut nan = random(10 * hidden, &mut seed, 2.0, 0.0);
+        nan[3 * hidden + 7] = f32::NAN;
+        let huge = random(4 * hidden, &mut seed, 3e19, 0.0);
+        let texts = vec![nan, huge, Vec::new()];
+        let decoder = float_decoder(&weight, bias, hidden);
+        let positive: Vec<usize> = pool_every_way(&decoder, &weight, &texts)
+            .map(|(_, positive)| positive)
+            .collect();
+        assert!(positive.iter().all(|&p| p > 0), "{positive:?}");
+    }
+
+    /// A float32 decoder of `weight [vocab, hidden]` and `bias [vocab]`.
+    fn float_decoder(weight: &[f32], bias: Vec<f32>, hidden: usize) -> Decoder {
+        let vocab = bias.len();
+        Decoder {
             hidden,
             vocab,
-            screen: screen::Rows::bounding(&weight, vocab, hidden),
-            weight: Some(weight.clone()),
+            screen: screen::Rows::bounding(weight, vocab, hidden),
+            weight: Some(weight.to_vec()),
             bias,
-        };
-        let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
-        for threads in [1, 2, 3] {
-            let got = decoder.pool(&slices, threads);
-            for (states, got) in texts.iter().zip(got.chunks_exact(vocab)) {
-                let mut positive = 0;
-                for (v, (row, &got)) in weight.chunks_exact(hidden).zip(got).enumerate() {
-                    let full = states
-                        .chunks_exact(hidden)
-                        .map(|h| {
-                            let product = exact::dot(h, row);
-                            let wide: f64 =
-                                h.iter().zip(row).map(|(&x, &w)| x as f64 * w as f64).sum();
-                            assert!(
-                                (product as f64 - wide).abs() < 1e-5,
-                                "row {v}: {product} against {wide}"
-                            );
-                            product
-                        })
-                        .fold(f32::NEG_INFINITY, f32::max);
-                    let want = crate::pooling::splade_weight(full + decoder.bias[v]);
-                    positive += usize::from(want > 0.0);
-                    assert_eq!(got, want, "row {v}, {threads} threads");
-                }
-                assert!(
-                    positive > 20 && positive < vocab - 50,
-                    "{positive} positive rows"
-                );
-            }
         }
+    }
+
+    /// Pools `texts` on 1, 2 and 3 threads with the SIMD kernels and on 1 thread with the portable ones, and
+    /// checks every weight against the full product: every row at every position with [`exact::dot`] (itself
+    /// checked against f64), NaN products skipped. Gives, for each pooling, the number of texts and the number of
+    /// positive weights of the first.
+    fn pool_every_way<'a>(
+        decoder: &'a Decoder,
+        weight: &'a [f32],
+        texts: &'a [Vec<f32>],
+    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+        let (vocab, hidden) = (decoder.vocab, decoder.hidden);
+        [(1, false), (2, false), (3, false), (1, true)]
+            .into_iter()
+            .map(move |(threads, portable)| {
+                PORTABLE_ONLY.with(|p| p.set(portable));
+                let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
+                let got = decoder.pool(&slices, threads);
+                PORTABLE_ONLY.with(|p| p.set(false));
+                let mut first_positive = None;
+                for (states, got) in texts.iter().zip(got.chunks_exact(vocab)) {
+                    let mut positive = 0;
+                    for (v, (row, &got)) in weight.chunks_exact(hidden).zip(got).enumerate() {
+                        let full = states
+                            .chunks_exact(hidden)
+                            .map(|h| {
+                                let product = exact::dot(h, row);
+                                let wide: f64 =
+                                    h.iter().zip(row).map(|(&x, &w)| x as f64 * w as f64).sum();
+                                let scale: f64 = h
+                                    .iter()
+                                    .zip(row)
+                                    .map(|(&x, &w)| (x as f64 * w as f64).abs())
+                                    .sum();
+                                assert!(
+                                    (product as f64 - wide).abs() <= 1e-6 * scale
+                                        || (product.is_nan() && wide.is_nan()),
+                                    "row {v}: {product} against {wide}"
+                                );
+                                product
+                            })
+                            .fold(f32::NEG_INFINITY, f32::max);
+                        let want = crate::pooling::splade_weight(full + decoder.bias[v]);
+                        positive += usize::from(want > 0.0);
+                        assert_eq!(got, want, "row {v}, {threads} threads, portable {portable}");
+                    }
+                    first_positive.get_or_insert(positive);
+                }
+                (texts.len(), first_positive.unwrap_or(0))
+            })
     }
 
     /// Every bound the screen gives the exact pass is at least its product, for rows of every scale (down to a row

@@ -468,11 +468,12 @@ fn amx() -> bool {
 fn vnni() -> bool {
     use std::sync::OnceLock;
     static VNNI: OnceLock<bool> = OnceLock::new();
-    *VNNI.get_or_init(|| {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vnni")
-    })
+    super::simd()
+        && *VNNI.get_or_init(|| {
+            std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vnni")
+        })
 }
 
 /// One text's hidden states in int8 (offset to unsigned), with their scales and norms.
@@ -532,23 +533,40 @@ fn quantize(values: &[f32]) -> (f32, impl Iterator<Item = i8> + '_) {
     (scale, q)
 }
 
-/// The Euclidean norm of `values`.
+/// The Euclidean norm of `values`, taken of the values divided by the largest magnitude, so that the squares of
+/// huge finite values cannot overflow to infinity.
 fn norm(values: &[f32]) -> f32 {
-    values.iter().map(|x| x * x).sum::<f32>().sqrt()
+    let largest = values.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        return largest;
+    }
+    largest
+        * values
+            .iter()
+            .map(|x| (x / largest).powi(2))
+            .sum::<f32>()
+            .sqrt()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Rows and states whose sums reach the edges: a padded last group, whole and partial position tiles.
+    /// Rows and states whose sums reach the edges: a padded last group, whole and partial position tiles; and
+    /// tied bounds (positions 7, 16, 25, ... repeat the state five positions before them).
     fn sample(positions: usize) -> (Rows, States, usize) {
         let (vocab, hidden) = (100, 70); // 70: padded to 128 hidden bytes
         let value = |i: usize| {
             ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
         };
         let weight: Vec<f32> = (0..vocab * hidden).map(value).collect();
-        let states: Vec<f32> = (0..positions * hidden).map(|i| value(i + 17)).collect();
+        let states: Vec<f32> = (0..positions * hidden)
+            .map(|i| {
+                let (p, k) = (i / hidden, i % hidden);
+                let p = if p % 9 == 7 { p - 5 } else { p };
+                value(p * hidden + k + 17)
+            })
+            .collect();
         (
             Rows::bounding(&weight, vocab, hidden),
             States::new(&states, hidden, true),
