@@ -1,14 +1,14 @@
 //! The exact pass: `max_p h_p·w` in float32 for one vocabulary row, computing only the dot products the screen
 //! cannot rule out.
 //!
-//! Every dot product is computed by [`dot`], in one fixed order on every CPU: 64 running sums (lane `l` takes the
-//! hidden values `l`, `l + 64`, ... as a chain of fused multiply-adds), added pairwise at the end. Its rounding
-//! error is at most `(hidden/64 + 6)·2⁻²⁴·Σ|h_k·w_k|`, inside the screen's margin for hidden sizes up to about
-//! 40,000 (1.1e-6 of `‖h‖₂·‖w‖₂` against 4e-5 for 768).
+//! Every dot product is computed in one fixed order on every CPU (AVX-512, AVX2 with FMA, portable code): 64
+//! running sums (lane `l` takes the hidden values `l`, `l + 64`, ... as a chain of fused multiply-adds), added
+//! pairwise at the end. Its rounding error is at most `(hidden/64 + 6)·2⁻²⁴·Σ|h_k·w_k|`, inside the screen's
+//! margin for hidden sizes up to about 40,000 (1.1e-6 of `‖h‖₂·‖w‖₂` against 4e-5 for 768).
 
 use super::screen::RowBounds;
 
-/// Running sums of [`dot`]: four AVX-512 registers of 16 lanes.
+/// Running sums of a dot product: four AVX-512 registers of 16 lanes.
 const LANES: usize = 64;
 
 /// The largest dot product of `row` with the hidden states `states [positions, row.len()]` (a NaN product is
@@ -68,7 +68,7 @@ pub(super) fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_portable(a, b)
 }
 
-/// [`dot`] in portable code (also what runs under valgrind): the same operations in the same order as
+/// A dot product in portable code (also what runs under valgrind): the same operations in the same order as
 /// [`dot_avx512`].
 #[inline(always)]
 fn dot_portable(a: &[f32], b: &[f32]) -> f32 {

@@ -11,8 +11,8 @@
 //!    quantization error is bounded exactly from the scales and L1 norms, plus a margin for float rounding);
 //! 2. **decodes exactly** ([`exact`]) only the rows whose largest bound plus `b_v` is above zero (about twice
 //!    the non-zero terms), and in such a row only the positions whose bound is above the largest float32 product
-//!    found so far, starting from the position with the largest bound (for splade-tiny on the benchmark's paragraphs, 1.7
-//!    positions of the 77 of a row's text on average).
+//!    found so far, starting from the position with the largest bound (for splade-tiny on the benchmark's
+//!    paragraphs, 1.7 positions of the 77 of a row's text on average).
 //!
 //! A row ruled out has weight zero, and a position ruled out cannot hold the row's largest product, whatever the
 //! rounding: the vectors are those of the full product computed with [`exact`]'s dot product. The texts of one
