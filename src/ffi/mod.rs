@@ -4,7 +4,7 @@
 //! - Fallible functions return a [`Status`](crate::Status) and take a last `splade_error **error_out`: when it is
 //!   not NULL and the call fails, it receives an error object (status + message) that the caller frees with
 //!   `splade_error_free`. Results go through out-parameters, written only on success.
-//! - No panic crosses the boundary: every exported body runs under [`boundary::guard`], and a panic becomes
+//! - No panic crosses the boundary: every exported body runs under `boundary::guard`, and a panic becomes
 //!   `SPLADE_STATUS_PANIC`.
 //! - Text is UTF-8 given as pointer + length, validated, never assumed NUL-terminated. Paths are NUL-terminated.
 //! - Inputs are borrowed for the duration of the call only; every returned object has its own `_free` function,
