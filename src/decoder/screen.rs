@@ -70,9 +70,10 @@ impl Rows {
     pub(super) fn bounding(weight: &[f32], vocab: usize, hidden: usize) -> Self {
         let mut rows = Rows::empty(Kind::Bound, vocab, hidden);
         for (v, w) in weight.chunks_exact(hidden).enumerate() {
-            let (scale, q) = quantize(w);
+            let largest = largest(w);
+            let (scale, q) = quantize(w, largest);
             rows.set(v, &q.collect::<Vec<_>>(), scale);
-            rows.margin[v] = MARGIN * norm(w);
+            rows.margin[v] = MARGIN * norm(w, largest);
         }
         rows
     }
@@ -503,7 +504,8 @@ impl States {
             max_norm: 0.0,
         };
         for (p, h) in hidden.chunks_exact(width).enumerate() {
-            let (scale, r) = quantize(h);
+            let largest = largest(h);
+            let (scale, r) = quantize(h, largest);
             let mut l1 = 0i32;
             for (slot, r) in states.unsigned[p * stride..].iter_mut().zip(r) {
                 l1 += i32::from(r).abs();
@@ -513,16 +515,21 @@ impl States {
             states
                 .half_l1
                 .push(if bound { 0.5 * l1 as f32 } else { 0.0 });
-            states.max_norm = states.max_norm.max(norm(h));
+            states.max_norm = states.max_norm.max(norm(h, largest));
         }
         states
     }
 }
 
-/// Symmetric int8 quantization of `values`, as both sides of the screen use it: the scale `max|x| / 127` and
-/// each `round(x / scale)` (all 0 when every value is).
-fn quantize(values: &[f32]) -> (f32, impl Iterator<Item = i8> + '_) {
-    let scale = values.iter().fold(0.0f32, |m, x| m.max(x.abs())) / 127.0;
+/// The largest magnitude in `values` (NaN skipped), which [`quantize`] and [`norm`] both take.
+fn largest(values: &[f32]) -> f32 {
+    values.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+}
+
+/// Symmetric int8 quantization of `values` whose largest magnitude is `largest`, as both sides of the screen use
+/// it: the scale `largest / 127` and each `round(x / scale)` (all 0 when every value is).
+fn quantize(values: &[f32], largest: f32) -> (f32, impl Iterator<Item = i8> + '_) {
+    let scale = largest / 127.0;
     let q = values.iter().map(move |&x| {
         if scale > 0.0 {
             (x / scale).round().clamp(-127.0, 127.0) as i8
@@ -533,10 +540,9 @@ fn quantize(values: &[f32]) -> (f32, impl Iterator<Item = i8> + '_) {
     (scale, q)
 }
 
-/// The Euclidean norm of `values`, taken of the values divided by the largest magnitude, so that the squares of
-/// huge finite values cannot overflow to infinity.
-fn norm(values: &[f32]) -> f32 {
-    let largest = values.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+/// The Euclidean norm of `values` whose largest magnitude is `largest`, taken of the values divided by it, so
+/// that the squares of huge finite values cannot overflow to infinity.
+fn norm(values: &[f32], largest: f32) -> f32 {
     if largest == 0.0 || !largest.is_finite() {
         return largest;
     }
