@@ -134,7 +134,8 @@ typedef struct splade_error splade_error;
  * Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
  * functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
  * (an option, default 1) threads at once, the others wait their turn; with the library's decoder a batch's calls
- * also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run while another call uses the expander.
+ * also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run
+ * while another call uses the expander.
  */
 typedef struct splade_expander splade_expander;
 
