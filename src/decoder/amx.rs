@@ -12,6 +12,9 @@ use std::arch::asm;
 /// Rows of a tile, and bytes per tile row (the layouts of the screening pass follow them on every CPU).
 pub(super) const ROWS: usize = 16;
 pub(super) const ROW_BYTES: usize = 64;
+/// Bytes of one tile of int32 sums (16 rows of 16).
+#[cfg(target_arch = "x86_64")]
+const SUMS_TILE: usize = ROWS * ROWS * 4;
 
 /// Whether this process may use the AMX int8 instructions (CPU support, and the kernel's permission).
 #[cfg(target_arch = "x86_64")]
@@ -42,8 +45,12 @@ pub(super) fn available() -> bool {
 
 /// The tile registers of this thread configured as eight 16×64-byte tiles, released when dropped.
 ///
-/// `tmm0`..`tmm3` accumulate int32 sums, `tmm4`/`tmm5` hold unsigned bytes (hidden states), `tmm6`/`tmm7`
-/// signed bytes (vocabulary rows) in the 4-byte groups of the VNNI layout.
+/// They serve two kinds of product of unsigned bytes (hidden states) by signed bytes (vocabulary rows, in the
+/// 4-byte groups of the VNNI layout) into int32 sums:
+/// - streaming ([`Tiles::multiply`]): `tmm0`..`tmm3` accumulate, `tmm4`/`tmm5` hold hidden states, `tmm6`/`tmm7`
+///   rows, loaded again for each chunk of 64 hidden bytes;
+/// - with the rows held ([`Tiles::hold_rows`], for 128 hidden bytes): `tmm4`..`tmm7` hold 32 rows for a whole
+///   step, `tmm2`/`tmm3` the two chunks of 16 hidden states, `tmm0`/`tmm1` accumulate.
 #[cfg(target_arch = "x86_64")]
 pub(super) struct Tiles(());
 
@@ -109,10 +116,63 @@ impl Tiles {
         );
     }
 
+    /// Holds 32 rows of 128 signed bytes for [`Tiles::product_with_rows`]: `tmm4`/`tmm5` the two chunks of
+    /// `b0`, `tmm6`/`tmm7` those of `b1` (each chunk 16 rows of 64 bytes, contiguous, the second `chunk` bytes
+    /// after the first).
+    ///
+    /// # Safety
+    /// Every row read must be inside its allocation.
+    pub(super) unsafe fn hold_rows(&mut self, b0: *const i8, b1: *const i8, chunk: usize) {
+        asm!(
+            "tileloadd tmm4, [{b0} + {sb}*1]",
+            "tileloadd tmm5, [{b0c} + {sb}*1]",
+            "tileloadd tmm6, [{b1} + {sb}*1]",
+            "tileloadd tmm7, [{b1c} + {sb}*1]",
+            b0 = in(reg) b0,
+            b0c = in(reg) b0.add(chunk),
+            b1 = in(reg) b1,
+            b1c = in(reg) b1.add(chunk),
+            sb = in(reg) ROW_BYTES,
+            options(nostack, readonly)
+        );
+    }
+
+    /// The product of 16 hidden states of 128 unsigned bytes (`a_stride` apart) with the rows
+    /// [`Tiles::hold_rows`] holds, written to `out`'s first two tiles (`b0`'s rows, then `b1`'s).
+    ///
+    /// # Safety
+    /// Every row read must be inside its allocation, and [`Tiles::hold_rows`] must have run.
+    pub(super) unsafe fn product_with_rows(
+        &mut self,
+        a: *const u8,
+        a_stride: usize,
+        out: &mut Sums,
+    ) {
+        let out = out.0.as_mut_ptr() as *mut u8;
+        asm!(
+            "tilezero tmm0",
+            "tilezero tmm1",
+            "tileloadd tmm2, [{a} + {sa}*1]",
+            "tileloadd tmm3, [{ac} + {sa}*1]",
+            "tdpbusd tmm0, tmm2, tmm4",
+            "tdpbusd tmm1, tmm2, tmm6",
+            "tdpbusd tmm0, tmm3, tmm5",
+            "tdpbusd tmm1, tmm3, tmm7",
+            "tilestored [{p0} + {s}*1], tmm0",
+            "tilestored [{p1} + {s}*1], tmm1",
+            a = in(reg) a,
+            ac = in(reg) a.add(ROW_BYTES),
+            sa = in(reg) a_stride,
+            p0 = in(reg) out,
+            p1 = in(reg) out.add(SUMS_TILE),
+            s = in(reg) ROW_BYTES,
+            options(nostack)
+        );
+    }
+
     /// Writes the four accumulators to `out` as `[4][16][16]` int32, `tmm0` first.
-    pub(super) fn store(&mut self, out: &mut [[[i32; ROWS]; ROWS]; 4]) {
-        let base = out.as_mut_ptr() as *mut u8;
-        const TILE: usize = ROWS * ROWS * 4;
+    pub(super) fn store(&mut self, out: &mut Sums) {
+        let base = out.0.as_mut_ptr() as *mut u8;
         // SAFETY: `out` holds exactly four 16×64-byte tiles.
         unsafe {
             asm!(
@@ -121,9 +181,9 @@ impl Tiles {
                 "tilestored [{p2} + {s}*1], tmm2",
                 "tilestored [{p3} + {s}*1], tmm3",
                 p = in(reg) base,
-                p1 = in(reg) base.add(TILE),
-                p2 = in(reg) base.add(2 * TILE),
-                p3 = in(reg) base.add(3 * TILE),
+                p1 = in(reg) base.add(SUMS_TILE),
+                p2 = in(reg) base.add(2 * SUMS_TILE),
+                p3 = in(reg) base.add(3 * SUMS_TILE),
                 s = in(reg) ROW_BYTES,
                 options(nostack)
             );
@@ -131,7 +191,8 @@ impl Tiles {
     }
 }
 
-/// The four accumulators as [`Tiles::store`] writes them, on a cache-line boundary.
+/// The four accumulators as [`Tiles::store`] writes them (or the first two, [`Tiles::product_with_rows`]), on a
+/// cache-line boundary.
 #[cfg(target_arch = "x86_64")]
 #[derive(Default)]
 #[repr(C, align(64))]

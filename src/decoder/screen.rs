@@ -9,8 +9,9 @@
 //! [`super::exact`], off by at most `(hidden/64 + 6)·2⁻²⁴·‖h‖₂·‖w‖₂`: 1.1e-6 of it for a hidden size of 768).
 //!
 //! Three kernels compute the same integers and then the same float operations, so the same bounds: AMX tiles
-//! (32 positions × 32 rows per step, [`super::amx`]) where the CPU and the kernel allow them, else AVX-512
-//! VNNI, else portable code (which is also what runs under valgrind).
+//! ([`super::amx`]; 32 rows per step, held in the tiles for every text when the hidden size is 65 to 128, else
+//! streamed) where the CPU and the kernel allow them, else AVX-512 VNNI, else portable code (which is also what
+//! runs under valgrind).
 
 use super::aligned::Aligned;
 
@@ -185,10 +186,15 @@ impl Rows {
         if amx() {
             // SAFETY: amx() checked the CPU (AMX int8, AVX-512 F) and the kernel's permission.
             let mut tiles = unsafe { super::amx::Tiles::configure() };
+            let mut sums = super::amx::Sums::default();
             for block in steps {
+                // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
+                unsafe { self.hold_step_amx(&mut tiles, block) };
                 for (i, states) in texts.iter().enumerate() {
-                    // SAFETY: as above; `block + 1` exists since the rows are padded to whole steps.
-                    unsafe { self.step_amx::<KEEP>(&mut tiles, block, states, &mut step) };
+                    // SAFETY: as above.
+                    unsafe {
+                        self.step_amx::<KEEP>(&mut tiles, &mut sums, block, states, &mut step)
+                    };
                     f(i, block * BLOCK, &step);
                 }
             }
@@ -284,24 +290,53 @@ impl Rows {
         }
     }
 
-    /// [`Rows::block_peaks_portable`] of blocks `block` and `block + 1` with AMX: the int32 sums of 32 positions
-    /// × 32 rows from tiles, then the same float operations in the same order.
+    /// Whether the AMX kernel holds a step's rows in its tiles for every text: when they are 128 bytes long,
+    /// two chunks of 64 (hidden sizes 65 to 128). Longer rows are streamed, a chunk at a time.
+    #[cfg(target_arch = "x86_64")]
+    fn rows_held(&self) -> bool {
+        self.groups * GROUP == 2 * super::amx::ROW_BYTES
+    }
+
+    /// The two blocks of rows of the step from `block`, as tiles: where each starts, and the distance from one
+    /// chunk's tile (16 rows of 64 hidden bytes) to the next.
+    #[cfg(target_arch = "x86_64")]
+    fn step_tiles(&self, block: usize) -> (*const i8, *const i8, usize) {
+        let block_len = self.groups * GROUP * BLOCK;
+        let b0 = self.quantized[block * block_len..].as_ptr();
+        let b1 = self.quantized[(block + 1) * block_len..].as_ptr();
+        (b0, b1, super::amx::ROWS * BLOCK * GROUP)
+    }
+
+    /// Loads the rows of the step from `block` into the tiles when [`Rows::rows_held`].
+    ///
+    /// # Safety
+    /// The tiles must be configured; `block + 1` must exist.
+    #[cfg(target_arch = "x86_64")]
+    unsafe fn hold_step_amx(&self, tiles: &mut super::amx::Tiles, block: usize) {
+        if self.rows_held() {
+            let (b0, b1, chunk) = self.step_tiles(block);
+            tiles.hold_rows(b0, b1, chunk);
+        }
+    }
+
+    /// [`Rows::block_peaks_portable`] of blocks `block` and `block + 1` with AMX: the int32 sums of 16 positions
+    /// (rows held) or 32 (rows streamed) × 32 rows from tiles, then the same float operations in the same order.
+    ///
+    /// # Safety
+    /// As [`Rows::hold_step_amx`], which must have run for this `block`; the CPU must have AVX-512 F.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
     unsafe fn step_amx<const KEEP: bool>(
         &self,
         tiles: &mut super::amx::Tiles,
+        sums: &mut super::amx::Sums,
         block: usize,
         states: &States,
         step: &mut Step,
     ) {
         use super::amx::{ROWS, ROW_BYTES};
         use std::arch::x86_64::*;
-        let block_len = self.groups * GROUP * BLOCK;
-        let b0 = self.quantized.as_ptr().add(block * block_len);
-        let b1 = b0.add(block_len);
-        // One tile of the vocabulary side covers ROWS groups: ROW_BYTES hidden values of 16 rows.
-        let tile_len = ROWS * BLOCK * GROUP;
+        let (b0, b1, tile_len) = self.step_tiles(block);
         let chunks = self.groups * GROUP / ROW_BYTES;
         let constant = [
             _mm512_loadu_ps(self.constant.as_ptr().add(block * BLOCK)),
@@ -309,22 +344,27 @@ impl Rows {
         ];
         let mut peak = [_mm512_set1_ps(f32::NEG_INFINITY); 2];
         let mut best = [_mm512_setzero_si512(); 2];
-        let mut sums = super::amx::Sums::default();
-        for first in (0..states.positions).step_by(POSITION_PAD) {
-            tiles.zero();
+        let held = self.rows_held();
+        let tile = if held { ROWS } else { POSITION_PAD };
+        for first in (0..states.positions).step_by(tile) {
             let a0 = states.unsigned.as_ptr().add(first * states.stride);
-            let a1 = a0.add(ROWS * states.stride);
-            for c in 0..chunks {
-                tiles.multiply(
-                    a0.add(c * ROW_BYTES),
-                    a1.add(c * ROW_BYTES),
-                    states.stride,
-                    b0.add(c * tile_len),
-                    b1.add(c * tile_len),
-                );
+            if held {
+                tiles.product_with_rows(a0, states.stride, sums);
+            } else {
+                tiles.zero();
+                let a1 = a0.add(ROWS * states.stride);
+                for c in 0..chunks {
+                    tiles.multiply(
+                        a0.add(c * ROW_BYTES),
+                        a1.add(c * ROW_BYTES),
+                        states.stride,
+                        b0.add(c * tile_len),
+                        b1.add(c * tile_len),
+                    );
+                }
+                tiles.store(sums);
             }
-            tiles.store(&mut sums.0);
-            for p in first..(first + POSITION_PAD).min(states.positions) {
+            for p in first..(first + tile).min(states.positions) {
                 let (half, row) = ((p - first) / ROWS, (p - first) % ROWS);
                 for j in 0..2 {
                     let dot = _mm512_loadu_si512(sums.0[2 * half + j][row].as_ptr() as *const _);
@@ -558,10 +598,11 @@ fn norm(values: &[f32], largest: f32) -> f32 {
 mod tests {
     use super::*;
 
-    /// Rows and states whose sums reach the edges: a padded last group, whole and partial position tiles; and
-    /// tied bounds (positions 7, 16, 25, ... repeat the state five positions before them).
-    fn sample(positions: usize) -> (Rows, States, usize) {
-        let (vocab, hidden) = (100, 70); // 70: padded to 128 hidden bytes
+    /// Rows and states of `hidden` values whose sums reach the edges (70: a padded last group, and the AMX
+    /// kernel holds the rows; 200: it streams them), whole and partial position tiles; and tied bounds
+    /// (positions 7, 16, 25, ... repeat the state five positions before them).
+    fn sample(positions: usize, hidden: usize) -> (Rows, States, usize) {
+        let vocab = 100;
         let value = |i: usize| {
             ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
         };
@@ -610,7 +651,7 @@ mod tests {
     /// The portable kernel's first position of a peak is where the bound reaches it first.
     #[test]
     fn best_is_the_first_position_of_the_peak() {
-        let (rows, states, vocab) = sample(45);
+        let (rows, states, vocab) = sample(45, 70);
         for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
             let step = portable_step(&rows, block, &states);
             for lane in 0..STEP {
@@ -626,25 +667,31 @@ mod tests {
         }
     }
 
-    /// The AMX kernel gives the very numbers of the portable one.
+    /// The AMX kernel gives the very numbers of the portable one, holding the rows in its tiles (hidden 70) or
+    /// streaming them (hidden 200).
     #[test]
     fn amx_and_portable_kernels_agree() {
         #[cfg(target_arch = "x86_64")]
         if amx() {
-            for positions in [1, 23, 32, 45] {
-                let (rows, states, vocab) = sample(positions);
+            for (hidden, positions) in [70, 200]
+                .into_iter()
+                .flat_map(|h| [1, 16, 17, 23, 32, 45].map(|p| (h, p)))
+            {
+                let (rows, states, vocab) = sample(positions, hidden);
+                assert_eq!(rows.rows_held(), hidden == 70);
                 // SAFETY: amx() checked the CPU and the kernel's permission.
                 let mut tiles = unsafe { crate::decoder::amx::Tiles::configure() };
+                let mut sums = crate::decoder::amx::Sums::default();
                 for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
                     let mut fast = empty_step(positions);
-                    // SAFETY: as above.
-                    unsafe { rows.step_amx::<true>(&mut tiles, block, &states, &mut fast) };
+                    // SAFETY: as above; the rows are padded to whole steps.
+                    unsafe {
+                        rows.hold_step_amx(&mut tiles, block);
+                        rows.step_amx::<true>(&mut tiles, &mut sums, block, &states, &mut fast);
+                    }
                     let plain = portable_step(&rows, block, &states);
-                    assert_same(
-                        &fast,
-                        &plain,
-                        &format!("block {block}, {positions} positions"),
-                    );
+                    let what = format!("hidden {hidden}, block {block}, {positions} positions");
+                    assert_same(&fast, &plain, &what);
                 }
             }
         }
@@ -656,7 +703,7 @@ mod tests {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
             for positions in [1, 23, 45] {
-                let (rows, states, vocab) = sample(positions);
+                let (rows, states, vocab) = sample(positions, 70);
                 for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
                     let mut fast = empty_step(positions);
                     for half in 0..2 {
