@@ -163,9 +163,13 @@ impl Rows {
         });
     }
 
-    /// Gives `f` each text `i` with each step of rows in `range` (from row `first`), as [`Step`] (with each
-    /// position's bound when `KEEP`): every text in turn for each step of rows, which stays in cache meanwhile.
-    fn for_each_step<const KEEP: bool>(
+    /// Gives `f` each text `i` with each step of rows in `range` (from row `first`), as [`Step`]: every text in
+    /// turn for each step of rows, which stays in cache meanwhile.
+    ///
+    /// `BOUND`: the screen of a float32 decoder, whose bounds take each position's `½‖r_p‖₁` and are kept, each
+    /// position's and the first position of the largest, for the exact pass. Without it (an int8 decoder's
+    /// estimates, where that term is zero) the kernels neither add the term nor keep anything but the peaks.
+    fn for_each_step<const BOUND: bool>(
         &self,
         texts: &[States],
         range: std::ops::Range<usize>,
@@ -175,7 +179,7 @@ impl Rows {
         let mut step = Step {
             peaks: [f32::NEG_INFINITY; STEP],
             best: [0; STEP],
-            bounds: if KEEP {
+            bounds: if BOUND {
                 vec![0.0; longest * STEP]
             } else {
                 Vec::new()
@@ -193,7 +197,7 @@ impl Rows {
                 for (i, states) in texts.iter().enumerate() {
                     // SAFETY: as above.
                     unsafe {
-                        self.step_amx::<KEEP>(&mut tiles, &mut sums, block, states, &mut step)
+                        self.step_amx::<BOUND>(&mut tiles, &mut sums, block, states, &mut step)
                     };
                     f(i, block * BLOCK, &step);
                 }
@@ -203,16 +207,17 @@ impl Rows {
         for block in steps {
             for (i, states) in texts.iter().enumerate() {
                 for half in 0..2 {
-                    self.block_peaks::<KEEP>(block + half, states, half, &mut step);
+                    self.block_peaks::<BOUND>(block + half, states, half, &mut step);
                 }
                 f(i, block * BLOCK, &step);
             }
         }
     }
 
-    /// Fills half `half` of `step` for the 16 rows of `block`: `max_p t_p·(r_p·q + ½‖r_p‖₁ + constant)`, the
-    /// bound before the row scale, and with `KEEP` each position's bound and the first position of the largest.
-    fn block_peaks<const KEEP: bool>(
+    /// Fills half `half` of `step` for the 16 rows of `block`: `max_p t_p·(r_p·q + constant + ½‖r_p‖₁)` (without
+    /// the last term unless `BOUND`), before the row scale, and with `BOUND` each position's bound and the first
+    /// position of the largest.
+    fn block_peaks<const BOUND: bool>(
         &self,
         block: usize,
         states: &States,
@@ -222,12 +227,12 @@ impl Rows {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
             // SAFETY: the CPU has AVX-512 F, BW and VNNI.
-            return unsafe { self.block_peaks_vnni::<KEEP>(block, states, half, step) };
+            return unsafe { self.block_peaks_vnni::<BOUND>(block, states, half, step) };
         }
-        self.block_peaks_portable::<KEEP>(block, states, half, step)
+        self.block_peaks_portable::<BOUND>(block, states, half, step)
     }
 
-    fn block_peaks_portable<const KEEP: bool>(
+    fn block_peaks_portable<const BOUND: bool>(
         &self,
         block: usize,
         states: &States,
@@ -249,9 +254,10 @@ impl Rows {
                         dot += i32::from(u[g * GROUP + i]) * i32::from(q);
                     }
                 }
-                let bound = (dot as f32 + self.constant[block * BLOCK + lane] + states.half_l1[p])
-                    * states.scale[p];
-                step.record::<KEEP>(p, half * BLOCK + lane, bound);
+                let sum = dot as f32 + self.constant[block * BLOCK + lane];
+                let sum = if BOUND { sum + states.half_l1[p] } else { sum };
+                let bound = sum * states.scale[p];
+                step.record::<BOUND>(p, half * BLOCK + lane, bound);
             }
         }
     }
@@ -259,7 +265,7 @@ impl Rows {
     /// [`Rows::block_peaks_portable`] with VNNI: the same integers, the same float operations in the same order.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
-    unsafe fn block_peaks_vnni<const KEEP: bool>(
+    unsafe fn block_peaks_vnni<const BOUND: bool>(
         &self,
         block: usize,
         states: &States,
@@ -273,19 +279,19 @@ impl Rows {
         // Twelve positions at a time share each load of 16 rows × 4 values, with independent accumulators in
         // flight: enough to hide the latency of the dot-product instruction.
         while p + 12 <= states.positions {
-            self.positions_vnni::<12, KEEP>(block, states, p, half, step, &mut peak, &mut best);
+            self.positions_vnni::<12, BOUND>(block, states, p, half, step, &mut peak, &mut best);
             p += 12;
         }
         while p + 4 <= states.positions {
-            self.positions_vnni::<4, KEEP>(block, states, p, half, step, &mut peak, &mut best);
+            self.positions_vnni::<4, BOUND>(block, states, p, half, step, &mut peak, &mut best);
             p += 4;
         }
         while p < states.positions {
-            self.positions_vnni::<1, KEEP>(block, states, p, half, step, &mut peak, &mut best);
+            self.positions_vnni::<1, BOUND>(block, states, p, half, step, &mut peak, &mut best);
             p += 1;
         }
         _mm512_storeu_ps(step.peaks[half * BLOCK..].as_mut_ptr(), peak);
-        if KEEP {
+        if BOUND {
             _mm512_storeu_si512(step.best[half * BLOCK..].as_mut_ptr() as *mut _, best);
         }
     }
@@ -326,7 +332,7 @@ impl Rows {
     /// As [`Rows::hold_step_amx`], which must have run for this `block`; the CPU must have AVX-512 F.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    unsafe fn step_amx<const KEEP: bool>(
+    unsafe fn step_amx<const BOUND: bool>(
         &self,
         tiles: &mut super::amx::Tiles,
         sums: &mut super::amx::Sums,
@@ -369,15 +375,19 @@ impl Rows {
                 for j in 0..2 {
                     let dot = _mm512_loadu_si512(sums.0[2 * half + j][row].as_ptr() as *const _);
                     let sum = _mm512_add_ps(_mm512_cvtepi32_ps(dot), constant[j]);
-                    let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[p]));
+                    let sum = if BOUND {
+                        _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[p]))
+                    } else {
+                        sum
+                    };
                     let bound = _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[p]));
-                    record::<KEEP>(step, p, j, bound, &mut peak[j], &mut best[j]);
+                    record::<BOUND>(step, p, j, bound, &mut peak[j], &mut best[j]);
                 }
             }
         }
         for j in 0..2 {
             _mm512_storeu_ps(step.peaks[j * BLOCK..].as_mut_ptr(), peak[j]);
-            if KEEP {
+            if BOUND {
                 _mm512_storeu_si512(step.best[j * BLOCK..].as_mut_ptr() as *mut _, best[j]);
             }
         }
@@ -389,7 +399,7 @@ impl Rows {
     #[target_feature(enable = "avx512f,avx512bw,avx512vnni")]
     #[inline]
     #[allow(clippy::too_many_arguments)]
-    unsafe fn positions_vnni<const N: usize, const KEEP: bool>(
+    unsafe fn positions_vnni<const N: usize, const BOUND: bool>(
         &self,
         block: usize,
         states: &States,
@@ -418,19 +428,23 @@ impl Rows {
         let constant = _mm512_loadu_ps(self.constant.as_ptr().add(block * BLOCK));
         for (j, a) in acc.iter().enumerate() {
             let sum = _mm512_add_ps(_mm512_cvtepi32_ps(*a), constant);
-            let sum = _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[first + j]));
+            let sum = if BOUND {
+                _mm512_add_ps(sum, _mm512_set1_ps(states.half_l1[first + j]))
+            } else {
+                sum
+            };
             let bound = _mm512_mul_ps(sum, _mm512_set1_ps(states.scale[first + j]));
-            record::<KEEP>(step, first + j, half, bound, peak, best);
+            record::<BOUND>(step, first + j, half, bound, peak, best);
         }
     }
 }
 
-/// Records the bounds of 16 rows (half `half` of `step`) at position `p`: with `KEEP` the bounds themselves, and
+/// Records the bounds of 16 rows (half `half` of `step`) at position `p`: with `BOUND` the bounds themselves, and
 /// the running largest bound `peak` with its first position `best`; as [`Step::record`] does for one row.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
 #[inline]
-unsafe fn record<const KEEP: bool>(
+unsafe fn record<const BOUND: bool>(
     step: &mut Step,
     p: usize,
     half: usize,
@@ -439,7 +453,7 @@ unsafe fn record<const KEEP: bool>(
     best: &mut std::arch::x86_64::__m512i,
 ) {
     use std::arch::x86_64::*;
-    if KEEP {
+    if BOUND {
         _mm512_storeu_ps(step.bounds.as_mut_ptr().add(p * STEP + half * BLOCK), bound);
         let above = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(bound, *peak);
         *best = _mm512_mask_set1_epi32(*best, above, p as i32);
@@ -460,8 +474,8 @@ pub(super) struct Step {
 
 impl Step {
     /// Records row `lane`'s `bound` at position `p` (the portable form of [`record`]).
-    fn record<const KEEP: bool>(&mut self, p: usize, lane: usize, bound: f32) {
-        if KEEP {
+    fn record<const BOUND: bool>(&mut self, p: usize, lane: usize, bound: f32) {
+        if BOUND {
             self.bounds[p * STEP + lane] = bound;
             if bound > self.peaks[lane] {
                 self.best[lane] = p as u32;
