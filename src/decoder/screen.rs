@@ -539,13 +539,14 @@ pub(super) struct States {
     stride: usize,
     positions: usize,
     scale: Vec<f32>,
+    /// For bounds only (empty for estimates, whose kernels never read them): each position's `½‖r_p‖₁`, and
+    /// `max_p ‖h_p‖₂` (0 for estimates) for the rounding margin.
     half_l1: Vec<f32>,
-    /// `max_p ‖h_p‖₂`.
     max_norm: f32,
 }
 
 impl States {
-    /// Quantizes `hidden [positions, width]`; `bound`: with the rounding terms of the bound (else zero).
+    /// Quantizes `hidden [positions, width]`; `bound`: with what a bound takes besides (see the fields).
     fn new(hidden: &[f32], width: usize, bound: bool) -> Self {
         let positions = hidden.len() / width;
         let stride = width.next_multiple_of(HIDDEN_PAD);
@@ -554,7 +555,7 @@ impl States {
             stride,
             positions,
             scale: Vec::with_capacity(positions),
-            half_l1: Vec::with_capacity(positions),
+            half_l1: Vec::with_capacity(if bound { positions } else { 0 }),
             max_norm: 0.0,
         };
         for (p, h) in hidden.chunks_exact(width).enumerate() {
@@ -566,10 +567,10 @@ impl States {
                 *slot = (i32::from(r) + 128) as u8;
             }
             states.scale.push(scale);
-            states
-                .half_l1
-                .push(if bound { 0.5 * l1 as f32 } else { 0.0 });
-            states.max_norm = states.max_norm.max(norm(h, largest));
+            if bound {
+                states.half_l1.push(0.5 * l1 as f32);
+                states.max_norm = states.max_norm.max(norm(h, largest));
+            }
         }
         states
     }
