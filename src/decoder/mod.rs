@@ -101,9 +101,10 @@ impl Decoder {
         let work = |start: usize, outs: &mut [&mut [f32]]| {
             let end = (start + per_thread).min(self.vocab);
             let Some(weight) = &self.weight else {
-                self.screen.estimates(&states, start..end, |i, v, peak| {
-                    outs[i][v - start] = crate::pooling::splade_weight(peak + self.bias[v]);
-                });
+                self.screen
+                    .estimates(&states, &self.bias, start..end, |i, v, logit| {
+                        outs[i][v - start] = crate::pooling::splade_weight(logit);
+                    });
                 return;
             };
             self.screen

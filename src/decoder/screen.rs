@@ -127,40 +127,106 @@ impl Rows {
     ) {
         let end = range.end;
         self.for_each_step::<true>(texts, range, |i, first, step| {
-            for lane in 0..STEP.min(end - first) {
+            let max_norm = texts[i].max_norm;
+            let (passing, _) =
+                self.passing::<true>(step, first..end.min(first + STEP), bias, max_norm);
+            for lane in lanes(passing) {
                 let v = first + lane;
-                let margin = self.margin[v] * texts[i].max_norm;
-                if self.scale[v] * step.peaks[lane] + bias[v] + margin > 0.0 {
-                    f(
-                        i,
-                        v,
-                        &RowBounds {
-                            step,
-                            lane,
-                            positions: texts[i].positions,
-                            scale: self.scale[v],
-                            margin,
-                        },
-                    );
-                }
+                f(
+                    i,
+                    v,
+                    &RowBounds {
+                        step,
+                        lane,
+                        positions: texts[i].positions,
+                        scale: self.scale[v],
+                        margin: self.margin[v] * max_norm,
+                    },
+                );
             }
         });
     }
 
-    /// `max_p h_p·w` of the int8 rows in `range` (starting at a multiple of [`STEP`]) for each text `i` of
-    /// `texts`: `f(i, v, peak)`.
+    /// The pooled logit `max_p s·t_p·(r_p·q) + b` of the int8 rows in `range` (starting at a multiple of
+    /// [`STEP`]) for each text `i` of `texts`, where it is above zero: `f(i, v, logit)`. (Every other row's
+    /// SPLADE weight is zero.)
     pub(super) fn estimates(
         &self,
         texts: &[States],
+        bias: &[f32],
         range: std::ops::Range<usize>,
         mut f: impl FnMut(usize, usize, f32),
     ) {
         let end = range.end;
         self.for_each_step::<false>(texts, range, |i, first, step| {
-            for (lane, &peak) in step.peaks.iter().enumerate().take(end - first) {
-                f(i, first + lane, self.scale[first + lane] * peak);
+            let (passing, logits) =
+                self.passing::<false>(step, first..end.min(first + STEP), bias, 0.0);
+            for lane in lanes(passing) {
+                f(i, first + lane, logits[lane]);
             }
         });
+    }
+
+    /// Which rows of `step` (rows `rows`, from the step's first) have `s·peak + b` above zero, plus with `BOUND`
+    /// the rounding margin `margin·max_norm`: one bit per lane, and those sums (for every lane of `rows`). NaN is
+    /// not above zero.
+    fn passing<const BOUND: bool>(
+        &self,
+        step: &Step,
+        rows: std::ops::Range<usize>,
+        bias: &[f32],
+        max_norm: f32,
+    ) -> (u32, [f32; STEP]) {
+        #[cfg(target_arch = "x86_64")]
+        if super::simd() && std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512 F.
+            return unsafe { self.passing_avx512::<BOUND>(step, rows, bias, max_norm) };
+        }
+        let mut sums = [0.0; STEP];
+        let mut passing = 0;
+        for (lane, v) in rows.enumerate() {
+            let sum = self.scale[v] * step.peaks[lane] + bias[v];
+            sums[lane] = if BOUND {
+                sum + self.margin[v] * max_norm
+            } else {
+                sum
+            };
+            passing |= u32::from(sums[lane] > 0.0) << lane;
+        }
+        (passing, sums)
+    }
+
+    /// [`Rows::passing`] with AVX-512: the same float operations in the same order.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    unsafe fn passing_avx512<const BOUND: bool>(
+        &self,
+        step: &Step,
+        rows: std::ops::Range<usize>,
+        bias: &[f32],
+        max_norm: f32,
+    ) -> (u32, [f32; STEP]) {
+        use std::arch::x86_64::*;
+        let mut sums = [0.0; STEP];
+        let mut passing = 0;
+        for half in 0..2 {
+            let first = rows.start + half * BLOCK;
+            let lanes = rows.len().saturating_sub(half * BLOCK).min(BLOCK);
+            let mask = ((1u32 << lanes) - 1) as __mmask16;
+            // Masked loads read nothing past the rows (the bias has no padding).
+            let scale = _mm512_maskz_loadu_ps(mask, self.scale.as_ptr().add(first));
+            let bias = _mm512_maskz_loadu_ps(mask, bias.as_ptr().add(first));
+            let peak = _mm512_loadu_ps(step.peaks.as_ptr().add(half * BLOCK));
+            let mut sum = _mm512_add_ps(_mm512_mul_ps(scale, peak), bias);
+            if BOUND {
+                let margin = _mm512_maskz_loadu_ps(mask, self.margin.as_ptr().add(first));
+                sum = _mm512_add_ps(sum, _mm512_mul_ps(margin, _mm512_set1_ps(max_norm)));
+            }
+            _mm512_storeu_ps(sums.as_mut_ptr().add(half * BLOCK), sum);
+            let above = _mm512_mask_cmp_ps_mask::<_CMP_GT_OQ>(mask, sum, _mm512_setzero_ps());
+            passing |= u32::from(above) << (half * BLOCK);
+        }
+        (passing, sums)
     }
 
     /// Gives `f` each text `i` with each step of rows in `range` (from row `first`), as [`Step`]: every text in
@@ -437,6 +503,15 @@ impl Rows {
             record::<BOUND>(step, first + j, half, bound, peak, best);
         }
     }
+}
+
+/// The lanes whose bits are set in `bits`, lowest first.
+fn lanes(mut bits: u32) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let lane = bits.trailing_zeros() as usize;
+        bits &= bits.wrapping_sub(1);
+        (lane < 32).then_some(lane)
+    })
 }
 
 /// Records the bounds of 16 rows (half `half` of `step`) at position `p`: with `BOUND` the bounds themselves, and
