@@ -688,10 +688,10 @@ fn norm(values: &[f32], largest: f32) -> f32 {
 mod tests {
     use super::*;
 
-    /// Rows and states of `hidden` values whose sums reach the edges (70: a padded last group, and the AMX
-    /// kernel holds the rows; 200: it streams them), whole and partial position tiles; and tied bounds
+    /// Rows of `kind` and states of `hidden` values whose sums reach the edges (70: a padded last group, and the
+    /// AMX kernel holds the rows; 200: it streams them), whole and partial position tiles; and tied bounds
     /// (positions 7, 16, 25, ... repeat the state five positions before them).
-    fn sample(positions: usize, hidden: usize) -> (Rows, States, usize) {
+    fn sample(positions: usize, hidden: usize, kind: Kind) -> (Rows, States, usize) {
         let vocab = 100;
         let value = |i: usize| {
             ((i * 7919 % 1000) as f32 / 500.0 - 1.0) * if i.is_multiple_of(3) { 3.0 } else { 0.2 }
@@ -704,11 +704,20 @@ mod tests {
                 value(p * hidden + k + 17)
             })
             .collect();
-        (
-            Rows::bounding(&weight, vocab, hidden),
-            States::new(&states, hidden, true),
-            vocab,
-        )
+        let rows = match kind {
+            Kind::Bound => Rows::bounding(&weight, vocab, hidden),
+            Kind::Estimate => {
+                let (mut values, mut scales) = (Vec::new(), Vec::new());
+                for w in weight.chunks_exact(hidden) {
+                    let (scale, q) = quantize(w, largest(w));
+                    values.extend(q);
+                    scales.push(scale);
+                }
+                Rows::estimating(&values, &scales, vocab, hidden)
+            }
+        };
+        let states = rows.states(&states, hidden);
+        (rows, states, vocab)
     }
 
     fn empty_step(positions: usize) -> Step {
@@ -719,13 +728,21 @@ mod tests {
         }
     }
 
-    /// The portable kernel's step of rows from `block`.
-    fn portable_step(rows: &Rows, block: usize, states: &States) -> Step {
-        let mut step = empty_step(states.positions);
+    /// The step of rows from `block` by `kernel(half, step)`, run for both halves, as `rows`' kind reads it.
+    fn step_of(positions: usize, mut kernel: impl FnMut(usize, &mut Step)) -> Step {
+        let mut step = empty_step(positions);
         for half in 0..2 {
-            rows.block_peaks_portable::<true>(block + half, states, half, &mut step);
+            kernel(half, &mut step);
         }
         step
+    }
+
+    /// The portable kernel's step of rows from `block`.
+    fn portable_step(rows: &Rows, block: usize, states: &States) -> Step {
+        step_of(states.positions, |half, step| match rows.kind {
+            Kind::Bound => rows.block_peaks_portable::<true>(block + half, states, half, step),
+            Kind::Estimate => rows.block_peaks_portable::<false>(block + half, states, half, step),
+        })
     }
 
     /// Both steps hold the very same peaks, first positions of the peaks, and bounds.
@@ -741,7 +758,7 @@ mod tests {
     /// The portable kernel's first position of a peak is where the bound reaches it first.
     #[test]
     fn best_is_the_first_position_of_the_peak() {
-        let (rows, states, vocab) = sample(45, 70);
+        let (rows, states, vocab) = sample(45, 70, Kind::Bound);
         for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
             let step = portable_step(&rows, block, &states);
             for lane in 0..STEP {
@@ -757,17 +774,18 @@ mod tests {
         }
     }
 
-    /// The AMX kernel gives the very numbers of the portable one, holding the rows in its tiles (hidden 70) or
-    /// streaming them (hidden 200).
+    /// The AMX kernel gives the very numbers of the portable one, for bounds and estimates, holding the rows in
+    /// its tiles (hidden 70) or streaming them (hidden 200).
     #[test]
     fn amx_and_portable_kernels_agree() {
         #[cfg(target_arch = "x86_64")]
         if amx() {
-            for (hidden, positions) in [70, 200]
+            for (kind, hidden, positions) in [Kind::Bound, Kind::Estimate]
                 .into_iter()
-                .flat_map(|h| [1, 16, 17, 23, 32, 45].map(|p| (h, p)))
+                .flat_map(|k| [70, 200].map(|h| (k, h)))
+                .flat_map(|(k, h)| [1, 16, 17, 23, 32, 45].map(|p| (k, h, p)))
             {
-                let (rows, states, vocab) = sample(positions, hidden);
+                let (rows, states, vocab) = sample(positions, hidden, kind);
                 assert_eq!(rows.rows_held(), hidden == 70);
                 // SAFETY: amx() checked the CPU and the kernel's permission.
                 let mut tiles = unsafe { crate::decoder::amx::Tiles::configure() };
@@ -777,37 +795,52 @@ mod tests {
                     // SAFETY: as above; the rows are padded to whole steps.
                     unsafe {
                         rows.hold_step_amx(&mut tiles, block);
-                        rows.step_amx::<true>(&mut tiles, &mut sums, block, &states, &mut fast);
+                        let (t, s, f) = (&mut tiles, &mut sums, &mut fast);
+                        match kind {
+                            Kind::Bound => rows.step_amx::<true>(t, s, block, &states, f),
+                            Kind::Estimate => rows.step_amx::<false>(t, s, block, &states, f),
+                        }
                     }
                     let plain = portable_step(&rows, block, &states);
-                    let what = format!("hidden {hidden}, block {block}, {positions} positions");
+                    let what = format!(
+                        "bounds {}, hidden {hidden}, block {block}, {positions} positions",
+                        kind == Kind::Bound
+                    );
                     assert_same(&fast, &plain, &what);
                 }
             }
         }
     }
 
-    /// The VNNI kernel gives the very numbers of the portable one (which every CPU runs).
+    /// The VNNI kernel gives the very numbers of the portable one (which every CPU runs), for bounds and
+    /// estimates.
     #[test]
     fn vnni_and_portable_kernels_agree() {
         #[cfg(target_arch = "x86_64")]
         if vnni() {
-            for positions in [1, 23, 45] {
-                let (rows, states, vocab) = sample(positions, 70);
+            for (kind, positions) in [Kind::Bound, Kind::Estimate]
+                .into_iter()
+                .flat_map(|k| [1, 23, 45].map(|p| (k, p)))
+            {
+                let (rows, states, vocab) = sample(positions, 70, kind);
                 for block in (0..vocab.div_ceil(BLOCK)).step_by(2) {
-                    let mut fast = empty_step(positions);
-                    for half in 0..2 {
-                        // SAFETY: the CPU has VNNI (checked above).
-                        unsafe {
-                            rows.block_peaks_vnni::<true>(block + half, &states, half, &mut fast)
-                        };
-                    }
+                    // SAFETY: the CPU has VNNI (checked above).
+                    let fast = step_of(positions, |half, step| unsafe {
+                        match kind {
+                            Kind::Bound => {
+                                rows.block_peaks_vnni::<true>(block + half, &states, half, step)
+                            }
+                            Kind::Estimate => {
+                                rows.block_peaks_vnni::<false>(block + half, &states, half, step)
+                            }
+                        }
+                    });
                     let plain = portable_step(&rows, block, &states);
-                    assert_same(
-                        &fast,
-                        &plain,
-                        &format!("block {block}, {positions} positions"),
+                    let what = format!(
+                        "bounds {}, block {block}, {positions} positions",
+                        kind == Kind::Bound
                     );
+                    assert_same(&fast, &plain, &what);
                 }
             }
         }
