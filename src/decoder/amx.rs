@@ -138,17 +138,11 @@ impl Tiles {
     }
 
     /// The product of 16 hidden states of 128 unsigned bytes (`a_stride` apart) with the rows
-    /// [`Tiles::hold_rows`] holds, written to `out`'s first two tiles (`b0`'s rows, then `b1`'s).
+    /// [`Tiles::hold_rows`] holds, in `tmm0` (`b0`'s rows) and `tmm1` (`b1`'s) until [`Tiles::store_pair`].
     ///
     /// # Safety
     /// Every row read must be inside its allocation, and [`Tiles::hold_rows`] must have run.
-    pub(super) unsafe fn product_with_rows(
-        &mut self,
-        a: *const u8,
-        a_stride: usize,
-        out: &mut Sums,
-    ) {
-        let out = out.0.as_mut_ptr() as *mut u8;
+    pub(super) unsafe fn product_with_rows(&mut self, a: *const u8, a_stride: usize) {
         asm!(
             "tilezero tmm0",
             "tilezero tmm1",
@@ -158,16 +152,27 @@ impl Tiles {
             "tdpbusd tmm1, tmm2, tmm6",
             "tdpbusd tmm0, tmm3, tmm5",
             "tdpbusd tmm1, tmm3, tmm7",
-            "tilestored [{p0} + {s}*1], tmm0",
-            "tilestored [{p1} + {s}*1], tmm1",
             a = in(reg) a,
             ac = in(reg) a.add(ROW_BYTES),
             sa = in(reg) a_stride,
-            p0 = in(reg) out,
-            p1 = in(reg) out.add(SUMS_TILE),
-            s = in(reg) ROW_BYTES,
-            options(nostack)
+            options(nostack, readonly)
         );
+    }
+
+    /// Writes [`Tiles::product_with_rows`]'s two accumulators to `out`'s tiles `2·pair` and `2·pair + 1`.
+    pub(super) fn store_pair(&mut self, out: &mut Sums, pair: usize) {
+        let out = out.0[2 * pair..2 * pair + 2].as_mut_ptr() as *mut u8;
+        // SAFETY: `out` holds the two 16×64-byte tiles written.
+        unsafe {
+            asm!(
+                "tilestored [{p0} + {s}*1], tmm0",
+                "tilestored [{p1} + {s}*1], tmm1",
+                p0 = in(reg) out,
+                p1 = in(reg) out.add(SUMS_TILE),
+                s = in(reg) ROW_BYTES,
+                options(nostack)
+            );
+        }
     }
 
     /// Writes the four accumulators to `out` as `[4][16][16]` int32, `tmm0` first.
@@ -191,7 +196,7 @@ impl Tiles {
     }
 }
 
-/// The four accumulators as [`Tiles::store`] writes them (or the first two, [`Tiles::product_with_rows`]), on a
+/// The four accumulators as [`Tiles::store`] writes them (or two pairs by [`Tiles::store_pair`]), on a
 /// cache-line boundary.
 #[cfg(target_arch = "x86_64")]
 #[derive(Default)]
