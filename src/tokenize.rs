@@ -1,6 +1,8 @@
 //! Turning text into token ids: the model's `tokenizer.json`, the special tokens it wraps every text in, and the
 //! cut of long texts into `max_length` tokens (truncation, or up to `max_windows` overlapping windows).
 
+mod ascii;
+
 use std::path::Path;
 
 use tokenizers::Tokenizer;
@@ -80,6 +82,8 @@ impl Template {
 /// How a text becomes the token windows of one or more inference rows.
 pub(crate) struct TextTokenizer {
     tokenizer: Tokenizer,
+    /// The same ids for ASCII texts, faster, when the tokenizer is BERT's.
+    ascii: Option<ascii::AsciiBert>,
     template: Template,
     max_length: usize,
     /// Text tokens per window (`max_length` minus the special tokens).
@@ -141,6 +145,7 @@ impl TextTokenizer {
             ));
         }
         Ok(TextTokenizer {
+            ascii: ascii::AsciiBert::of(&tokenizer),
             tokenizer,
             template,
             max_length,
@@ -205,6 +210,9 @@ impl TextTokenizer {
     }
 
     fn ids(&self, text: &str) -> Result<Vec<u32>> {
+        if let Some(ids) = self.ascii.as_ref().and_then(|fast| fast.ids(text)) {
+            return Ok(ids);
+        }
         let encoding = self.tokenizer.encode_fast(text, false).map_err(|e| {
             Error::new(
                 Status::Tokenization,
