@@ -327,8 +327,8 @@ impl Expander {
         }
         let per_row = data.len() / rows.max(1);
         let row_data = |row: usize| &data[row * per_row..(row + 1) * per_row];
-        // Hidden states: every text of the call decoded at once, `[rows, vocab]`.
-        let decoded = match signature.output_kind {
+        // Hidden states: every text of the call decoded at once, each into its terms.
+        let mut decoded = match signature.output_kind {
             OutputKind::Hidden(width) => {
                 // Signature::of only chooses hidden states when the model has its decoder.
                 let decoder = self.decoder.as_ref().ok_or_else(|| {
@@ -337,9 +337,9 @@ impl Expander {
                 let texts: Vec<&[f32]> = (group.members.iter().enumerate())
                     .map(|(row, &member)| &row_data(row)[..tokens[member].len() * width])
                     .collect();
-                decoder.pool(&texts, decoder_threads)
+                decoder.pool(&texts, decoder_threads).into_iter()
             }
-            _ => Vec::new(),
+            _ => Vec::new().into_iter(),
         };
         // Logits: each text pooled in turn into this one buffer.
         let mut dense = match signature.output_kind {
@@ -351,17 +351,21 @@ impl Expander {
             .iter()
             .enumerate()
             .map(|(row, &member)| {
+                let keep = |id, w| {
+                    w >= self.min_weight && !(self.drop_special_tokens && self.vocab.is_special(id))
+                };
                 let weights = match signature.output_kind {
                     OutputKind::Logits => {
                         pooling::pool(row_data(row), tokens[member].len(), &mut dense);
                         &dense[..]
                     }
                     OutputKind::Pooled => row_data(row),
-                    OutputKind::Hidden(_) => &decoded[row * vocab..(row + 1) * vocab],
+                    OutputKind::Hidden(_) => {
+                        let terms = decoded.next().unwrap_or_default();
+                        return Ok(SparseVector::from_terms_kept(terms, keep));
+                    }
                 };
-                Ok(SparseVector::from_dense(weights, |id, w| {
-                    w >= self.min_weight && !(self.drop_special_tokens && self.vocab.is_special(id))
-                }))
+                Ok(SparseVector::from_dense(weights, keep))
             })
             .collect()
     }

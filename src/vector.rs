@@ -51,6 +51,15 @@ impl SparseVector {
         )
     }
 
+    /// The vector of terms with weight `> 0`, ids ascending: those that `keep` accepts (given id and weight).
+    pub(crate) fn from_terms_kept(
+        mut terms: Vec<(u32, f32)>,
+        keep: impl Fn(u32, f32) -> bool,
+    ) -> Self {
+        terms.retain(|&(id, w)| keep(id, w));
+        SparseVector::from_terms(terms)
+    }
+
     /// Merges the vectors of one text's windows, keeping each term's largest weight.
     pub(crate) fn max_of(parts: Vec<SparseVector>) -> Self {
         if parts.len() == 1 {
