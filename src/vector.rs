@@ -95,6 +95,13 @@ mod tests {
     }
 
     #[test]
+    fn keeps_the_terms_keep_accepts() {
+        let terms = vec![(1, 0.5), (3, 2.0), (4, 0.1), (7, 0.9)];
+        let v = SparseVector::from_terms_kept(terms, |id, w| id != 7 && w >= 0.5);
+        assert_eq!(v, vector(&[(1, 0.5), (3, 2.0)]));
+    }
+
+    #[test]
     fn prunes_by_min_weight_and_top_k() {
         let v = vector(&[(0, 0.3), (1, 0.5), (3, 2.0), (4, 0.1), (5, 0.5)]);
         assert_eq!(v.pruned(0.2, None).indices, vec![0, 1, 3, 5]);
