@@ -10,8 +10,9 @@
 //!   (32) at `--max-length` (256); reports docs/s and the peak RSS of the process so far.
 //! - `queries`: one line of `--queries` (default `../shared/data/bench/queries.txt`) per call at
 //!   `--query-max-length` (64): 20 warm-up calls, then `--calls` (200) timed calls; reports p50 and p99.
-//! - `concurrency`: queries with one intra-op thread on an expander with two sessions, first from one thread,
-//!   then from two; reports queries/s of each and their ratio.
+//! - `concurrency`: queries with one intra-op thread on an expander with two sessions, `--calls` per thread
+//!   from one thread, then from two, in [`ROUNDS`] rounds; reports the median queries/s of each and their
+//!   ratio.
 //!
 //! `--threads` sets `Options::intra_op_threads` (default: one per core) for `docs` and `queries`: ONNX Runtime's
 //! intra-op threads, or with the library's decoder the threads that decode and run calls side by side. With
@@ -196,28 +197,37 @@ fn queries_job(args: &Args) {
     }
 }
 
+/// Rounds of the concurrency job, one caller then two in each: a splade-tiny round takes well under a second,
+/// and a single one moved with the machine (the one-caller half of a run at 2,359 queries/s where four others
+/// gave 2,148-2,248).
+const ROUNDS: usize = 5;
+
+/// The median of `values`.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 fn concurrency_job(args: &Args) {
     let queries = lines(&args.queries);
     let (expander, _) = open(args, args.query_max_length, Some(1), 2);
     let calls = args.calls.max(200);
+    // Queries/s of `callers` threads, `calls` each.
+    let run = |callers: usize, calls: usize| {
+        let start = Instant::now();
+        std::thread::scope(|s| {
+            for t in 0..callers {
+                let (expander, queries) = (&expander, &queries);
+                s.spawn(move || query_latencies(expander, queries, t * calls, calls));
+            }
+        });
+        (callers * calls) as f64 / start.elapsed().as_secs_f64()
+    };
     // Warm both sessions.
-    std::thread::scope(|s| {
-        for t in 0..2 {
-            let (expander, queries) = (&expander, &queries);
-            s.spawn(move || query_latencies(expander, queries, t, 20));
-        }
-    });
-    let start = Instant::now();
-    query_latencies(&expander, &queries, 0, calls);
-    let one = calls as f64 / start.elapsed().as_secs_f64();
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..2 {
-            let (expander, queries) = (&expander, &queries);
-            s.spawn(move || query_latencies(expander, queries, t * calls, calls));
-        }
-    });
-    let two = 2.0 * calls as f64 / start.elapsed().as_secs_f64();
+    run(2, 20);
+    let (ones, twos): (Vec<f64>, Vec<f64>) =
+        (0..ROUNDS).map(|_| (run(1, calls), run(2, calls))).unzip();
+    let (one, two) = (median(ones), median(twos));
     if args.json {
         println!(
             "{{\"job\":\"concurrency\",\"one_thread_qps\":{one:.2},\"two_threads_qps\":{two:.2},\"ratio\":{:.4}}}",

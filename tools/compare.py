@@ -17,7 +17,8 @@ Models: splade-tiny, and (unless --skip-bert-base) the BERT-base-shaped model wi
 `tools/setup.sh --bert-base`. For each, ours runs on the very ONNX file the original runs (logits, pooled in
 Rust), on the layout spladerunner ships (splade-tiny: hidden states and the library's decoder; BERT-base:
 pooling inside the graph; the same output) and on its int8 copy (hidden states, the library's int8 decoder).
-Then the concurrency job: queries with one intra-op thread, one caller against two on one expander.
+Then the concurrency job: queries with one intra-op thread, one caller against two on one expander (medians of
+five rounds in turn, see examples/bench.rs).
 
 Usage: tools/compare.py [--threads N] [--skip-bert-base] [--docs-limit N] [--json OUT.json]
   (after `tools/setup.sh --bert-base` and `cargo build --release --example bench`; `make compare` does all)
