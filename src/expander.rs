@@ -354,18 +354,16 @@ impl Expander {
                 let keep = |id, w| {
                     w >= self.min_weight && !(self.drop_special_tokens && self.vocab.is_special(id))
                 };
-                let weights = match signature.output_kind {
+                Ok(match signature.output_kind {
                     OutputKind::Logits => {
                         pooling::pool(row_data(row), tokens[member].len(), &mut dense);
-                        &dense[..]
+                        SparseVector::from_dense(&dense, keep)
                     }
-                    OutputKind::Pooled => row_data(row),
+                    OutputKind::Pooled => SparseVector::from_dense(row_data(row), keep),
                     OutputKind::Hidden(_) => {
-                        let terms = decoded.next().unwrap_or_default();
-                        return Ok(SparseVector::from_terms_kept(terms, keep));
+                        SparseVector::from_terms_kept(decoded.next().unwrap_or_default(), keep)
                     }
-                };
-                Ok(SparseVector::from_dense(weights, keep))
+                })
             })
             .collect()
     }
