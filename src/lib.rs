@@ -35,6 +35,12 @@ mod tokenize;
 mod vector;
 mod vocab;
 
+/// The integration tests' helpers (where the set-up put the models, the shared test collections), for the unit
+/// tests that read the same files.
+#[cfg(test)]
+#[path = "../tests/common/mod.rs"]
+mod test_files;
+
 pub use error::{Error, Result, Status};
 pub use expander::Expander;
 pub use format::{Format, ELASTICSEARCH_DOT};

@@ -251,7 +251,7 @@ mod tests {
         // The ONNX Runtime `tools/setup.sh` fetched (unit tests get no rpath to it, see build.rs).
         let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache");
         let environment = environment(Some(&cache.join("onnxruntime/libonnxruntime.so"))).unwrap();
-        let model = cache.join("models/splade-tiny-int8/model.onnx");
+        let model = crate::test_files::model("splade-tiny-int8").join("model.onnx");
         let fused = |graph: &[u8]| {
             graph
                 .windows(b"SkipLayerNormalization".len())

@@ -146,32 +146,14 @@ impl AsciiBert {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use std::path::{Path, PathBuf};
+    use crate::test_files::{model, shared_data};
 
     /// A model's tokenizer with its truncation and padding off, as [`super::super::TextTokenizer`] sets it.
-    fn tokenizer(model: &str) -> Tokenizer {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(".cache/models")
-            .join(model)
-            .join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e} (run `bash tools/setup.sh` or `make test`)",
-                path.display()
-            )
-        });
+    fn tokenizer(name: &str) -> Tokenizer {
+        let mut tokenizer = Tokenizer::from_file(model(name).join("tokenizer.json")).unwrap();
         tokenizer.with_padding(None);
         tokenizer.with_truncation(None).unwrap();
         tokenizer
-    }
-
-    /// `$SPLADERUNNER_SHARED/data` (by default `../shared/data` beside the repository).
-    fn shared_data(relative: &str) -> PathBuf {
-        let shared = std::env::var_os("SPLADERUNNER_SHARED")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-        shared.join("data").join(relative)
     }
 
     /// Compares the fast path with `tokenizers` on every text it takes; returns how many it took.
@@ -194,8 +176,7 @@ mod tests {
     /// The texts of a collection file: lines, or for JSONL the title and text fields of each line.
     fn collection(relative: &str) -> Vec<String> {
         let path = shared_data(relative);
-        let content = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (set SPLADERUNNER_SHARED)", path.display()));
+        let content = std::fs::read_to_string(&path).unwrap();
         if !relative.ends_with(".jsonl") {
             return content.lines().map(String::from).collect();
         }
