@@ -128,8 +128,7 @@ impl Rows {
         let end = range.end;
         self.for_each_step::<true>(texts, range, |i, first, step| {
             let max_norm = texts[i].max_norm;
-            let (passing, _) =
-                self.passing::<true>(step, first..end.min(first + STEP), bias, max_norm);
+            let (passing, _) = self.passing::<true>(step, first, end, bias, max_norm);
             for lane in lanes(passing) {
                 let v = first + lane;
                 f(
@@ -159,24 +158,24 @@ impl Rows {
     ) {
         let end = range.end;
         self.for_each_step::<false>(texts, range, |i, first, step| {
-            let (passing, logits) =
-                self.passing::<false>(step, first..end.min(first + STEP), bias, 0.0);
+            let (passing, logits) = self.passing::<false>(step, first, end, bias, 0.0);
             for lane in lanes(passing) {
                 f(i, first + lane, logits[lane]);
             }
         });
     }
 
-    /// Which rows of `step` (rows `rows`, from the step's first) have `s·peak + b` above zero, plus with `BOUND`
-    /// the rounding margin `margin·max_norm`: one bit per lane, and those sums (for every lane of `rows`). NaN is
-    /// not above zero.
+    /// Which rows of `step` (from row `first`, those below `end`) have `s·peak + b` above zero, plus with
+    /// `BOUND` the rounding margin `margin·max_norm`: one bit per lane, and those sums. NaN is not above zero.
     fn passing<const BOUND: bool>(
         &self,
         step: &Step,
-        rows: std::ops::Range<usize>,
+        first: usize,
+        end: usize,
         bias: &[f32],
         max_norm: f32,
     ) -> (u32, [f32; STEP]) {
+        let rows = first..end.min(first + STEP);
         #[cfg(target_arch = "x86_64")]
         if super::simd() && std::arch::is_x86_feature_detected!("avx512f") {
             // SAFETY: the CPU has AVX-512 F.
@@ -808,7 +807,7 @@ mod tests {
         }
     }
 
-    /// The step of rows from `block` by `kernel(half, step)`, run for both halves, as `rows`' kind reads it.
+    /// A step of `positions` positions filled by `kernel(half, step)` for both halves.
     fn step_of(positions: usize, mut kernel: impl FnMut(usize, &mut Step)) -> Step {
         let mut step = empty_step(positions);
         for half in 0..2 {
