@@ -62,11 +62,6 @@
 #define SPLADE_VERSION_PATCH 0
 
 /**
- * The character the Elasticsearch format writes for a `.` in a token.
- */
-#define ELASTICSEARCH_DOT U'\U00002024'
-
-/**
  * What kind of failure happened. The numbers are part of the C ABI: they are stable and never reused.
  */
 typedef enum splade_status {
