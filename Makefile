@@ -31,8 +31,9 @@ setup:
 	bash tools/setup.sh
 
 # The shared and static libraries, with ONNX Runtime beside them (found through RUNPATH $ORIGIN, or the
-# RUNPATH of a program linking the static library) and the SONAME link.
-build:
+# RUNPATH of a program linking the static library) and the SONAME link. Setup first (a second of checks once
+# done), so that `make build`, and `mvn install` or `npm install` which call it, work on a fresh clone.
+build: setup
 	$(CARGO) build --release --lib
 	@# install replaces the file (new inode) instead of rewriting it under processes that have it mapped.
 	cmp -s .cache/onnxruntime/libonnxruntime.so $(RELEASE)/libonnxruntime.so || \
@@ -100,10 +101,10 @@ compare:
 eval-curves:
 	bash tools/setup.sh
 	$(CARGO) build --release --example eval
-	.cache/venv/bin/python tools/eval_curves.py
+	.cache/venv/bin/python tools/eval_curves.py "$(SPLADERUNNER_SHARED)/data/scifact"
 	for c in scifact cranfield; do \
-		target/release/examples/eval ../shared/data/$$c --json; \
-		.cache/venv/bin/python tools/eval_reference.py ../shared/data/$$c --json; \
+		target/release/examples/eval "$(SPLADERUNNER_SHARED)/data/$$c" --json; \
+		.cache/venv/bin/python tools/eval_reference.py "$(SPLADERUNNER_SHARED)/data/$$c" --json; \
 	done
 
 # Installs the library (with its SONAME link and ONNX Runtime beside it), the header, spladerunner.pc, the
