@@ -138,7 +138,8 @@ typedef struct splade_expander splade_expander;
  * Options for `splade_expander_new`, created with defaults by `splade_options_new`.
  *
  * Owned by the caller, freed with `splade_options_free`; `splade_expander_new` copies it, so it may be freed
- * right after. Not thread-safe: do not set options from two threads at once.
+ * right after. Not thread-safe: do not set options from two threads at once. A setter that fails leaves the
+ * options as they were.
  */
 typedef struct splade_options splade_options;
 
@@ -199,18 +200,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL.
+ * Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL. Thread-safe.
  */
 enum splade_status splade_error_status(const struct splade_error *error);
 
 /**
  * Returns the message of `error`: NUL-terminated UTF-8, owned by `error` and valid until `splade_error_free`.
- * Returns an empty string when `error` is NULL.
+ * Returns an empty string when `error` is NULL. Thread-safe.
  */
 const char *splade_error_message(const struct splade_error *error);
 
 /**
- * Frees `error`. NULL is a no-op.
+ * Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
  */
 void splade_error_free(struct splade_error *error);
 
@@ -228,8 +229,8 @@ const char *splade_status_name(int status);
  * Fails with `SPLADE_STATUS_MODEL_NOT_FOUND` (no directory, no `model.onnx` or no `tokenizer.json`),
  * `SPLADE_STATUS_INVALID_MODEL` (a file that cannot be used, a graph whose inputs or outputs do not fit, a
  * vocabulary size that differs from the tokenizer's), `SPLADE_STATUS_RUNTIME_UNAVAILABLE` (ONNX Runtime cannot
- * be loaded), `SPLADE_STATUS_INVALID_ARGUMENT` (an option the model cannot honour) or
- * `SPLADE_STATUS_NULL_ARGUMENT`.
+ * be loaded, or this process already loaded it from another path), `SPLADE_STATUS_INVALID_ARGUMENT` (an option
+ * the model cannot honour) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
  */
 enum splade_status splade_expander_new(const char *model_dir,
                                        const struct splade_options *options,
@@ -245,8 +246,9 @@ void splade_expander_free(struct splade_expander *expander);
  * Expands the UTF-8 text `text[0..text_len]` (not NUL-terminated; `(NULL, 0)` is the empty text). On success
  * writes a new vector to `*vector_out`, to be freed with `splade_sparse_vector_free`.
  *
- * Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION` or
- * `SPLADE_STATUS_INFERENCE`. Thread-safe.
+ * Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
+ * `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
+ * or the model's output did not fit). Thread-safe.
  */
 enum splade_status splade_expander_expand(const struct splade_expander *expander,
                                           const uint8_t *text,
@@ -312,24 +314,28 @@ enum splade_status splade_expander_to_json(const struct splade_expander *expande
                                            struct splade_error **error_out);
 
 /**
- * Frees a string returned by this library. NULL is a no-op.
+ * Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
+ * of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
+ * while another call uses `string`.
  */
 void splade_string_free(char *string);
 
 /**
  * Creates options with every setting at its default. Never returns NULL. Free with `splade_options_free`.
+ * Thread-safe.
  */
 struct splade_options *splade_options_new(void);
 
 /**
- * Frees `options`. NULL is a no-op.
+ * Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
  */
 void splade_options_free(struct splade_options *options);
 
 /**
  * Sets the number of tokens per text (special tokens included); longer texts are truncated. 0 restores the
  * default: the model's own limit from its config files, at most 512. Checked against the model by
- * `splade_expander_new`.
+ * `splade_expander_new`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one
+ * `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_max_length(struct splade_options *options,
                                                  size_t max_length,
@@ -337,7 +343,9 @@ enum splade_status splade_options_set_max_length(struct splade_options *options,
 
 /**
  * Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
- * each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`.
+ * each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`, else
+ * `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
+ * thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_max_windows(struct splade_options *options,
                                                   size_t max_windows,
@@ -346,21 +354,25 @@ enum splade_status splade_options_set_max_windows(struct splade_options *options
 /**
  * Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
  * `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
+ * Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see
+ * `splade_options`).
  */
 enum splade_status splade_options_set_window_overlap(struct splade_options *options,
                                                      size_t window_overlap,
                                                      struct splade_error **error_out);
 
 /**
- * Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default).
+ * Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_top_k(struct splade_options *options,
                                             size_t top_k,
                                             struct splade_error **error_out);
 
 /**
- * Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite
- * and `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`.
+ * Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite and
+ * `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL.
+ * Not thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_min_weight(struct splade_options *options,
                                                  float min_weight,
@@ -368,7 +380,8 @@ enum splade_status splade_options_set_min_weight(struct splade_options *options,
 
 /**
  * Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
- * vector when `drop` is true. Default false: the vectors as the model makes them.
+ * vector when `drop` is true. Default false: the vectors as the model makes them. Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_drop_special_tokens(struct splade_options *options,
                                                           bool drop,
@@ -376,20 +389,22 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
 
 /**
  * Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
- * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
- * at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
+ * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
+ * the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
  * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
  * its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
- * larger one.
+ * larger one. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+ * (see `splade_options`).
  */
 enum splade_status splade_options_set_intra_op_threads(struct splade_options *options,
                                                        size_t threads,
                                                        struct splade_error **error_out);
 
 /**
- * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
- * first needed). Default 1. Must be `>= 1`. With the library's decoder, a batch's calls run side by side on up
- * to `intra_op_threads` further one-thread sessions.
+ * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
+ * needed). Default 1. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
+ * batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_sessions(struct splade_options *options,
                                                size_t sessions,
@@ -397,27 +412,31 @@ enum splade_status splade_options_set_sessions(struct splade_options *options,
 
 /**
  * Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
- * runs, alone. Default 256. Must be `>= 1`.
+ * runs, alone. Default 256. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_token_budget(struct splade_options *options,
                                                    size_t token_budget,
                                                    struct splade_error **error_out);
 
 /**
- * Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied). Without it:
- * `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the system's search path.
+ * Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied); when set, it is the only
+ * library tried. Without it: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the
+ * system's search path. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
+ * thread-safe on one `options` (see `splade_options`).
  */
 enum splade_status splade_options_set_ort_library_path(struct splade_options *options,
                                                        const char *path,
                                                        struct splade_error **error_out);
 
 /**
- * Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`.
+ * Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
+ * while another call uses `vector`.
  */
 void splade_sparse_vector_free(struct splade_sparse_vector *vector);
 
 /**
- * Frees `batch` and every vector in it. NULL is a no-op.
+ * Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
  */
 void splade_sparse_batch_free(struct splade_sparse_batch *batch);
 

@@ -26,7 +26,7 @@ impl splade_error {
     }
 }
 
-/// Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL.
+/// Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_error_status(error: *const splade_error) -> Status {
     // SAFETY: `error` is NULL or a live error from this library.
@@ -36,7 +36,7 @@ pub extern "C" fn splade_error_status(error: *const splade_error) -> Status {
 }
 
 /// Returns the message of `error`: NUL-terminated UTF-8, owned by `error` and valid until `splade_error_free`.
-/// Returns an empty string when `error` is NULL.
+/// Returns an empty string when `error` is NULL. Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_error_message(error: *const splade_error) -> *const c_char {
     // SAFETY: `error` is NULL or a live error from this library.
@@ -45,7 +45,7 @@ pub extern "C" fn splade_error_message(error: *const splade_error) -> *const c_c
     })
 }
 
-/// Frees `error`. NULL is a no-op.
+/// Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
 #[no_mangle]
 pub extern "C" fn splade_error_free(error: *mut splade_error) {
     if !error.is_null() {
@@ -58,6 +58,7 @@ pub extern "C" fn splade_error_free(error: *mut splade_error) {
 /// `"SPLADE_STATUS_UNKNOWN"` for a number that is no status. Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_status_name(status: c_int) -> *const c_char {
+    // No panic boundary: a lookup among constants, with nothing that can panic.
     Status::from_code(i64::from(status))
         .map_or(c"SPLADE_STATUS_UNKNOWN", Status::c_name)
         .as_ptr()

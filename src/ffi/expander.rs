@@ -30,8 +30,8 @@ pub struct splade_expander {
 /// Fails with `SPLADE_STATUS_MODEL_NOT_FOUND` (no directory, no `model.onnx` or no `tokenizer.json`),
 /// `SPLADE_STATUS_INVALID_MODEL` (a file that cannot be used, a graph whose inputs or outputs do not fit, a
 /// vocabulary size that differs from the tokenizer's), `SPLADE_STATUS_RUNTIME_UNAVAILABLE` (ONNX Runtime cannot
-/// be loaded), `SPLADE_STATUS_INVALID_ARGUMENT` (an option the model cannot honour) or
-/// `SPLADE_STATUS_NULL_ARGUMENT`.
+/// be loaded, or this process already loaded it from another path), `SPLADE_STATUS_INVALID_ARGUMENT` (an option
+/// the model cannot honour) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_expander_new(
     model_dir: *const c_char,
@@ -67,8 +67,9 @@ pub extern "C" fn splade_expander_free(expander: *mut splade_expander) {
 /// Expands the UTF-8 text `text[0..text_len]` (not NUL-terminated; `(NULL, 0)` is the empty text). On success
 /// writes a new vector to `*vector_out`, to be freed with `splade_sparse_vector_free`.
 ///
-/// Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION` or
-/// `SPLADE_STATUS_INFERENCE`. Thread-safe.
+/// Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
+/// `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
+/// or the model's output did not fit). Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_expander_expand(
     expander: *const splade_expander,

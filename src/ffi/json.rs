@@ -79,7 +79,9 @@ pub extern "C" fn splade_expander_to_json(
     })
 }
 
-/// Frees a string returned by this library. NULL is a no-op.
+/// Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
+/// of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
+/// while another call uses `string`.
 #[no_mangle]
 pub extern "C" fn splade_string_free(string: *mut c_char) {
     if !string.is_null() {

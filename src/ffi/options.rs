@@ -12,20 +12,23 @@ use crate::options::Options;
 /// Options for `splade_expander_new`, created with defaults by `splade_options_new`.
 ///
 /// Owned by the caller, freed with `splade_options_free`; `splade_expander_new` copies it, so it may be freed
-/// right after. Not thread-safe: do not set options from two threads at once.
+/// right after. Not thread-safe: do not set options from two threads at once. A setter that fails leaves the
+/// options as they were.
 pub struct splade_options {
     pub(crate) options: Options,
 }
 
 /// Creates options with every setting at its default. Never returns NULL. Free with `splade_options_free`.
+/// Thread-safe.
 #[no_mangle]
 pub extern "C" fn splade_options_new() -> *mut splade_options {
+    // No panic boundary: default values cannot panic, and a failed allocation aborts rather than unwinds.
     Box::into_raw(Box::new(splade_options {
         options: Options::default(),
     }))
 }
 
-/// Frees `options`. NULL is a no-op.
+/// Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
 #[no_mangle]
 pub extern "C" fn splade_options_free(options: *mut splade_options) {
     if !options.is_null() {
@@ -53,7 +56,8 @@ fn update(
 
 /// Sets the number of tokens per text (special tokens included); longer texts are truncated. 0 restores the
 /// default: the model's own limit from its config files, at most 512. Checked against the model by
-/// `splade_expander_new`.
+/// `splade_expander_new`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one
+/// `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_max_length(
     options: *mut splade_options,
@@ -67,7 +71,9 @@ pub extern "C" fn splade_options_set_max_length(
 }
 
 /// Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
-/// each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`.
+/// each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`, else
+/// `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
+/// thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_max_windows(
     options: *mut splade_options,
@@ -82,6 +88,8 @@ pub extern "C" fn splade_options_set_max_windows(
 
 /// Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
 /// `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
+/// Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see
+/// `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_window_overlap(
     options: *mut splade_options,
@@ -94,7 +102,8 @@ pub extern "C" fn splade_options_set_window_overlap(
     })
 }
 
-/// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default).
+/// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_top_k(
     options: *mut splade_options,
@@ -107,8 +116,9 @@ pub extern "C" fn splade_options_set_top_k(
     })
 }
 
-/// Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite
-/// and `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`.
+/// Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite and
+/// `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL.
+/// Not thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_min_weight(
     options: *mut splade_options,
@@ -122,7 +132,8 @@ pub extern "C" fn splade_options_set_min_weight(
 }
 
 /// Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
-/// vector when `drop` is true. Default false: the vectors as the model makes them.
+/// vector when `drop` is true. Default false: the vectors as the model makes them. Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_drop_special_tokens(
     options: *mut splade_options,
@@ -136,11 +147,12 @@ pub extern "C" fn splade_options_set_drop_special_tokens(
 }
 
 /// Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
-/// runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops
-/// at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
+/// runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
+/// the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
 /// vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
 /// its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
-/// larger one.
+/// larger one. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+/// (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_intra_op_threads(
     options: *mut splade_options,
@@ -153,9 +165,10 @@ pub extern "C" fn splade_options_set_intra_op_threads(
     })
 }
 
-/// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when
-/// first needed). Default 1. Must be `>= 1`. With the library's decoder, a batch's calls run side by side on up
-/// to `intra_op_threads` further one-thread sessions.
+/// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
+/// needed). Default 1. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
+/// batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_sessions(
     options: *mut splade_options,
@@ -169,7 +182,8 @@ pub extern "C" fn splade_options_set_sessions(
 }
 
 /// Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
-/// runs, alone. Default 256. Must be `>= 1`.
+/// runs, alone. Default 256. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_token_budget(
     options: *mut splade_options,
@@ -182,8 +196,10 @@ pub extern "C" fn splade_options_set_token_budget(
     })
 }
 
-/// Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied). Without it:
-/// `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the system's search path.
+/// Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied); when set, it is the only
+/// library tried. Without it: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the
+/// system's search path. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
+/// thread-safe on one `options` (see `splade_options`).
 #[no_mangle]
 pub extern "C" fn splade_options_set_ort_library_path(
     options: *mut splade_options,

@@ -101,7 +101,8 @@ impl splade_sparse_batch {
     }
 }
 
-/// Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`.
+/// Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
+/// while another call uses `vector`.
 #[no_mangle]
 pub extern "C" fn splade_sparse_vector_free(vector: *mut splade_sparse_vector) {
     if vector.is_null() {
@@ -117,7 +118,7 @@ pub extern "C" fn splade_sparse_vector_free(vector: *mut splade_sparse_vector) {
     })
 }
 
-/// Frees `batch` and every vector in it. NULL is a no-op.
+/// Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
 #[no_mangle]
 pub extern "C" fn splade_sparse_batch_free(batch: *mut splade_sparse_batch) {
     if batch.is_null() {
