@@ -95,9 +95,18 @@ mod tests {
     fn jobs_run_on_two_spawned_threads() {
         let threads = Mutex::new(Vec::<ThreadId>::new());
         run(64, 2, |k| {
-            threads.lock().unwrap().push(std::thread::current().id());
-            // Slow enough that the second thread gets jobs too.
-            std::thread::sleep(std::time::Duration::from_millis(1));
+            let me = std::thread::current().id();
+            threads.lock().unwrap().push(me);
+            if k == 0 {
+                // The first job holds its thread until another thread has taken a job (10 s at most, so
+                // that a lone thread makes the test fail rather than hang), however late that one starts.
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while !threads.lock().unwrap().iter().any(|&id| id != me)
+                    && std::time::Instant::now() < deadline
+                {
+                    std::thread::yield_now();
+                }
+            }
             Ok(k)
         })
         .unwrap();
