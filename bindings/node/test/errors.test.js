@@ -4,7 +4,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { Expander, statusName } = require('spladerunner');
-const { model, models } = require('./support.js');
+const { model, models, plain } = require('./support.js');
 
 const TYPE_ERROR = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
 
@@ -76,14 +76,24 @@ test('options reach the C library', async (t) => {
   });
   t.after(() => expander.close());
   assert.equal(expander.maxLength, 64);
-  const vectors = await expander.expandBatch(['atomic energy and the manhattan project', 'peace']);
-  for (const vector of vectors) {
-    assert.ok(vector.indices.length <= 10);
-    for (const weight of vector.weights) assert.ok(weight >= 0.5);
-  }
+  const texts = ['atomic energy and the manhattan project', 'peace'];
+  const vectors = await expander.expandBatch(texts);
   const defaults = new Expander(model, { maxLength: null, topK: undefined });
   t.after(() => defaults.close());
   assert.equal(defaults.maxLength, 512);
+  // Each vector is the full one (as short texts, under either max_length) pruned by hand: the 10 heaviest terms
+  // of weight at least 0.5, ids ascending.
+  for (const [i, text] of texts.entries()) {
+    const full = plain(defaults.expandSync(text));
+    const kept = full.indices
+      .map((id, j) => [id, full.weights[j]])
+      .filter(([, w]) => w >= 0.5)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 10)
+      .sort((a, b) => a[0] - b[0]);
+    assert.ok(kept.length > 0, `text ${i} keeps some term`);
+    assert.deepEqual(plain(vectors[i]), { indices: kept.map(([id]) => id), weights: kept.map(([, w]) => w) });
+  }
 });
 
 test('ids, tokens and token weights', async (t) => {

@@ -60,7 +60,10 @@ test('parity with long texts cut into overlapping windows', async () => {
   const { texts, vectors } = reference(128, 'splade-tiny.max128.windows4.overlap32.jsonl');
   const expander = new Expander(model, { maxLength: 128, maxWindows: 4, windowOverlap: 32 });
   try {
+    assert.ok(texts.length > 0);
+    assert.equal(texts.length, vectors.length);
     const results = await expander.expandBatch(texts);
+    assert.equal(results.length, texts.length);
     results.forEach((vector, i) => assertMatches(vector, vectors[i], `text ${i}`));
     texts.forEach((text, i) => assertMatches(expander.expandSync(text), vectors[i], `text ${i}`));
   } finally {
