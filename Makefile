@@ -57,12 +57,15 @@ test-rust:
 test-c: build
 	mkdir -p $(C_BUILD)
 	$(CC) $(CFLAGS) -Iinclude tests/c/test_capi.c -o $(C_BUILD)/test_capi \
-		-L$(RELEASE) -lspladerunner -lpthread -Wl,-rpath,$(abspath $(RELEASE))
+		-L$(RELEASE) -lspladerunner -lpthread -lm -Wl,-rpath,$(abspath $(RELEASE))
 	$(CC) $(CFLAGS) -Iinclude examples/c/expand.c -o $(C_BUILD)/expand \
 		-L$(RELEASE) -lspladerunner -Wl,-rpath,$(abspath $(RELEASE))
+	.cache/venv/bin/python tests/c/reference_to_bin.py .cache/reference/splade-tiny.max512.jsonl \
+		$(C_BUILD)/reference.bin
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
 		--suppressions=tests/c/valgrind.supp \
-		$(C_BUILD)/test_capi .cache/models
+		$(C_BUILD)/test_capi .cache/models $(C_BUILD)/reference.bin 4
+	$(C_BUILD)/test_capi .cache/models $(C_BUILD)/reference.bin
 	$(C_BUILD)/expand .cache/models/splade-tiny
 
 # The Python tools' tests; the evaluation agreement test runs the eval example against the reference pipeline.

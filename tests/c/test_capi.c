@@ -220,6 +220,10 @@ static void test_expand(splade_expander *expander) {
   CHECK(offset == batch->total_len);
   CHECK(vectors_equal(&batch->vectors[0], vector));
   CHECK(vectors_equal(&batch->vectors[1], empty));
+  splade_sparse_vector *third = NULL;
+  CHECK(splade_expander_expand(expander, ptrs[2], lens[2], &third, NULL) == SPLADE_STATUS_OK);
+  CHECK(third != NULL && third->len > 0 && vectors_equal(&batch->vectors[2], third));
+  splade_sparse_vector_free(third);
   splade_sparse_batch_free(batch);
 
   splade_sparse_batch *none = NULL;
@@ -329,11 +333,99 @@ static void test_threads(splade_expander *expander) {
   splade_sparse_vector_free(expected);
 }
 
+/* One reference vector: a text and its terms, as tests/c/reference_to_bin.py writes them. */
+typedef struct {
+  uint8_t *text;
+  uint32_t text_len, len;
+  uint32_t *indices;
+  float *weights;
+} reference_vector;
+
+/* Reads the first `limit` reference vectors of `path` into `*out` (to free with free_references); returns their
+ * count. */
+static size_t read_references(const char *path, size_t limit, reference_vector **out) {
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  size_t count = 0, cap = 0;
+  reference_vector *refs = NULL;
+  uint32_t text_len;
+  while (f && count < limit && fread(&text_len, 4, 1, f) == 1) {
+    if (count == cap) {
+      cap = cap ? 2 * cap : 64;
+      refs = realloc(refs, cap * sizeof *refs);
+    }
+    reference_vector *r = &refs[count++];
+    r->text_len = text_len;
+    r->text = malloc(text_len + 1);
+    CHECK(fread(r->text, 1, text_len, f) == text_len && fread(&r->len, 4, 1, f) == 1);
+    r->indices = malloc((r->len + 1) * sizeof(uint32_t));
+    r->weights = malloc((r->len + 1) * sizeof(float));
+    CHECK(fread(r->indices, 4, r->len, f) == r->len && fread(r->weights, 4, r->len, f) == r->len);
+  }
+  if (f) fclose(f);
+  *out = refs;
+  return count;
+}
+
+static void free_references(reference_vector *refs, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    free(refs[i].text);
+    free(refs[i].indices);
+    free(refs[i].weights);
+  }
+  free(refs);
+}
+
+/* The same ids as the reference, and weights within the parity tolerance (1e-5). */
+static int matches_reference(const splade_sparse_vector *v, const reference_vector *r) {
+  if (v->len != r->len || (v->len > 0 && memcmp(v->indices, r->indices, v->len * sizeof(uint32_t)) != 0)) return 0;
+  for (size_t i = 0; i < v->len; i++) {
+    if (fabsf(v->weights[i] - r->weights[i]) > 1e-5f) return 0;
+  }
+  return 1;
+}
+
+/* The vectors the C API gives, one text at a time and as one batch, are the reference implementation's (the
+ * independent Python pipeline of tools/reference.py) for the first `limit` parity texts. */
+static void test_parity(splade_expander *expander, const char *reference_path, size_t limit) {
+  reference_vector *refs = NULL;
+  size_t count = read_references(reference_path, limit, &refs);
+  CHECK(count == limit || (limit == SIZE_MAX && count >= 100));
+  const uint8_t **texts = malloc(count * sizeof *texts);
+  size_t *lens = malloc(count * sizeof *lens);
+  for (size_t i = 0; i < count; i++) {
+    texts[i] = refs[i].text;
+    lens[i] = refs[i].text_len;
+    splade_sparse_vector *v = NULL;
+    CHECK(splade_expander_expand(expander, texts[i], lens[i], &v, NULL) == SPLADE_STATUS_OK);
+    if (v && !matches_reference(v, &refs[i])) {
+      fprintf(stderr, "reference text %zu: the single call differs\n", i);
+      failures++;
+    }
+    splade_sparse_vector_free(v);
+  }
+  splade_sparse_batch *batch = NULL;
+  CHECK(splade_expander_expand_batch(expander, texts, lens, count, &batch, NULL) == SPLADE_STATUS_OK);
+  CHECK(batch != NULL && batch->count == count);
+  for (size_t i = 0; batch && i < batch->count; i++) {
+    if (!matches_reference(&batch->vectors[i], &refs[i])) {
+      fprintf(stderr, "reference text %zu: the batch differs\n", i);
+      failures++;
+    }
+  }
+  splade_sparse_batch_free(batch);
+  free(texts);
+  free(lens);
+  free_references(refs, count);
+}
+
 int main(int argc, char **argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: %s MODELS_DIR\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    fprintf(stderr, "usage: %s MODELS_DIR REFERENCE_BIN [REFERENCE_TEXTS]\n", argv[0]);
     return 2;
   }
+  /* Under valgrind, which runs the portable kernels slowly, a few reference texts; natively, all of them. */
+  size_t reference_texts = argc == 4 ? strtoul(argv[3], NULL, 10) : SIZE_MAX;
   snprintf(models, sizeof models, "%s", argv[1]);
 
   test_version_and_status_names();
@@ -353,6 +445,7 @@ int main(int argc, char **argv) {
 
   test_bad_models();
   test_expand(expander);
+  test_parity(expander, argv[2], reference_texts);
   test_json(expander);
   test_threads(expander);
   splade_expander_free(expander);
