@@ -3,13 +3,18 @@
 
 It shares no code with the Rust library and does everything the plainest way: one text per run,
 no padding, truncation by hand, pooling in numpy. The Rust parity tests compare against its output.
+A model that stops at the hidden states is decoded here from its decoder.safetensors, in numpy, as the
+spec says: float32 logits `h @ W.T + b`, or for an int8 decoder `scale_v * t_p * (r_p . q_v) + b_v`
+with each hidden state quantized as `r_p = round(h_p / t_p)` (halves away from zero),
+`t_p = max|h_p| / 127`.
 
 Usage:
   reference.py --model DIR --texts FILE.json --max-length N [--max-windows N --window-overlap K]
                --out FILE.jsonl
 
-DIR holds model.onnx and tokenizer.json. FILE.json is a JSON array of strings. Each output line is
-{"text", "max_length", "indices" (ascending), "weights" (float32 values as Python floats)}.
+DIR holds model.onnx and tokenizer.json (and decoder.safetensors when the graph stops at the hidden
+states). FILE.json is a JSON array of strings. Each output line is {"text", "max_length", "indices"
+(ascending), "weights" (float32 values as Python floats)}.
 """
 
 import argparse
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from safetensors.numpy import load_file
 from tokenizers import Tokenizer
 
 # Accepted names per input role, in order of preference; token types are optional.
@@ -29,13 +35,40 @@ INPUT_ROLES = {
 
 
 def load(model_dir) -> tuple:
-    """Return (session, tokenizer) for a model directory; truncation and padding are switched off."""
+    """Return (session, tokenizer, decoder) for a model directory; truncation and padding are switched
+    off; decoder is None, or (weight, scale or None, bias) from decoder.safetensors.
+
+    The session leaves out ONNX Runtime's SkipLayerNormFusion, as the library's sessions do: it rewrites
+    only int8 graphs, and its fused kernel rounds their hidden states differently."""
     model_dir = Path(model_dir)
-    session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    options.add_session_config_entry("optimization.disable_specified_optimizers", "SkipLayerNormFusion")
+    session = ort.InferenceSession(str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.no_truncation()
     tokenizer.no_padding()
-    return session, tokenizer
+    decoder = None
+    if (model_dir / "decoder.safetensors").exists():
+        tensors = load_file(str(model_dir / "decoder.safetensors"))
+        decoder = (tensors["weight"], tensors.get("scale"), tensors["bias"])
+    return session, tokenizer, decoder
+
+
+def round_half_away(x: np.ndarray) -> np.ndarray:
+    """Round to the nearest integer, halves away from zero (numpy's own rounding takes halves to even)."""
+    whole = np.trunc(x)
+    return np.where(np.abs(x - whole) >= 0.5, whole + np.sign(x), whole)
+
+
+def decode(decoder: tuple, hidden: np.ndarray) -> np.ndarray:
+    """The per-vocabulary maximum over the positions of `hidden` [seq, hidden], after log1p(relu)."""
+    weight, scale, bias = decoder
+    if scale is None:  # float32 rows
+        return np.log1p(np.maximum(hidden @ weight.T + bias, 0)).max(axis=0)
+    t = np.abs(hidden).max(axis=1) / np.float32(127)  # float32, per position
+    r = round_half_away(hidden / t[:, None]).astype(np.float64)
+    peak = ((r @ weight.T.astype(np.float64)) * t[:, None].astype(np.float64)).max(axis=0)
+    return np.log1p(np.maximum(scale.astype(np.float64) * peak + bias, 0)).astype(np.float32)
 
 
 def encode(tokenizer: Tokenizer, text: str, max_length: int, max_windows: int = 1,
@@ -66,7 +99,7 @@ def input_names(session) -> dict:
     return found
 
 
-def expand(session, tokenizer: Tokenizer, text: str, max_length: int, max_windows: int = 1,
+def expand(session, tokenizer: Tokenizer, decoder, text: str, max_length: int, max_windows: int = 1,
            window_overlap: int = 0) -> tuple:
     """SPLADE vector of one text: (indices int64 ascending, weights float32 > 0). Each window runs
     alone; a text's weight is the max over every position of every window."""
@@ -80,6 +113,8 @@ def expand(session, tokenizer: Tokenizer, text: str, max_length: int, max_window
         out = session.run(None, feeds)[0]
         if out.ndim == 2:  # already pooled in the graph: [1, vocab]
             pooled.append(out[0].astype(np.float32))
+        elif decoder is not None:  # hidden states [1, seq, hidden]
+            pooled.append(decode(decoder, out[0]))
         else:  # logits [1, seq, vocab]
             pooled.append(np.log1p(np.maximum(out[0], 0)).max(axis=0))  # float32 throughout
     w = np.max(pooled, axis=0)
@@ -99,11 +134,11 @@ def main():
     if args.max_length < 2:
         ap.error("--max-length must be at least 2 ([CLS] and [SEP])")
     texts = json.loads(args.texts.read_text(encoding="utf-8"))
-    session, tokenizer = load(args.model)
+    session, tokenizer, decoder = load(args.model)
     tmp = args.out.with_name(args.out.name + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for text in texts:
-            indices, weights = expand(session, tokenizer, text, args.max_length, args.max_windows,
+            indices, weights = expand(session, tokenizer, decoder, text, args.max_length, args.max_windows,
                                       args.window_overlap)
             f.write(json.dumps({"text": text, "max_length": args.max_length, "max_windows": args.max_windows,
                                 "window_overlap": args.window_overlap, "indices": indices.tolist(),

@@ -9,7 +9,8 @@
 #   .cache/models/splade-tiny-int8/   splade-tiny with int8 weights and an int8 decoder (tools/quantize.py)
 #   .cache/models/<fixture>/          test models: splade-tiny-logits, splade-tiny-orignames, broken ones
 #                                     (see tools/fixtures.py)
-#   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits
+#   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits, and on
+#                                     splade-tiny-int8 (int8 decoder in numpy)
 #   .cache/models/bert-base-random*/  only with --bert-base: BERT-base-shaped models with random weights
 #                                     (pooled inside the graph; int8 stopping at the hidden states, with an
 #                                     int8 decoder; logits with the original package's names)
@@ -189,6 +190,20 @@ else
                 --max-windows "$w" --window-overlap "$o" --out "$REF/$(name "$c")" >/dev/null
         done
         finish reference "$ref_key"
+    fi
+    # The int8 copy's vectors, each text in a call of its own (its activations are quantized per call).
+    INT8=$MODELS/splade-tiny-int8
+    int8_ref_key=$(key "$TEXTS" "$INT8/model.onnx" "$INT8/decoder.safetensors" "$INT8/tokenizer.json" \
+        tools/reference.py tools/requirements.txt)
+    if up_to_date reference-int8 "$int8_ref_key" "$REF/splade-tiny-int8.max128.jsonl"; then
+        say "int8 reference vectors: up to date"
+    else
+        say "int8 reference vectors: computing for $TEXTS"
+        begin reference-int8
+        mkdir -p "$REF"
+        "$PY" tools/reference.py --model "$INT8" --texts "$TEXTS" --max-length 128 \
+            --out "$REF/splade-tiny-int8.max128.jsonl" >/dev/null
+        finish reference-int8 "$int8_ref_key"
     fi
 fi
 

@@ -1,5 +1,6 @@
-"""Writes the reference vectors (tools/reference.py's JSON lines) in a form the C test reads without a JSON
-parser: per text, little-endian u32 byte length, the UTF-8 bytes, u32 term count, the u32 ids, the f32 weights.
+"""Writes the reference vectors (tools/reference.py's JSON lines) in a form the C test reads without a
+JSON parser: per text, little-endian u32 byte length, the UTF-8 bytes, u32 term count, the u32 ids, the
+f32 weights.
 
 Usage: reference_to_bin.py REFERENCE.jsonl OUT.bin
 """

@@ -53,6 +53,15 @@ pub fn reference(max_length: usize) -> Vec<Reference> {
     reference_file(&format!("splade-tiny.max{max_length}.jsonl"), max_length)
 }
 
+/// The reference vectors of the parity texts truncated to `max_length` on the int8 copy of the default model,
+/// each text run alone.
+pub fn reference_int8(max_length: usize) -> Vec<Reference> {
+    reference_file(
+        &format!("splade-tiny-int8.max{max_length}.jsonl"),
+        max_length,
+    )
+}
+
 /// The reference vectors of the parity texts cut into up to `windows` windows of `max_length` tokens that
 /// overlap by `overlap` tokens.
 pub fn reference_windows(max_length: usize, windows: usize, overlap: usize) -> Vec<Reference> {

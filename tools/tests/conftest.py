@@ -32,6 +32,12 @@ def tiny_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def shipped_dir() -> Path:
+    """splade-tiny as shipped: the graph stops at the hidden states, decoder.safetensors in float32."""
+    return _need("models/splade-tiny")
+
+
+@pytest.fixture(scope="session")
 def pooled_dir() -> Path:
     """splade-tiny pooling inside the graph (weights output), decoder in vocabulary chunks."""
     return _need("models/splade-tiny-chunked")

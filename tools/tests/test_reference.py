@@ -19,7 +19,7 @@ def tiny(tiny_dir):
 
 
 def test_truncation_keeps_cls_and_sep(tiny):
-    _, tok = tiny
+    _, tok, _ = tiny
     full = tok.encode(TEXT).ids
     [ids] = reference.encode(tok, TEXT, 16)
     assert len(full) > 16 and len(ids) == 16
@@ -30,7 +30,7 @@ def test_truncation_keeps_cls_and_sep(tiny):
 
 
 def test_windows_overlap_and_cover_the_text(tiny):
-    _, tok = tiny
+    _, tok, _ = tiny
     content = tok.encode(TEXT).ids[1:-1]
     windows = reference.encode(tok, TEXT, 10, max_windows=100, window_overlap=3)
     assert all(w[0] == tok.token_to_id("[CLS]") and w[-1] == tok.token_to_id("[SEP]") for w in windows)
@@ -43,7 +43,7 @@ def test_windows_overlap_and_cover_the_text(tiny):
 
 
 def test_rejects_tokenizer_that_truncates(tiny):
-    _, tok = tiny
+    _, tok, _ = tiny
     tok.enable_truncation(8)
     try:
         with pytest.raises(ValueError):
@@ -65,6 +65,20 @@ def test_pooled_model_agrees(tiny, pooled_dir):
     p_indices, p_weights = reference.expand(*reference.load(pooled_dir), TEXT, 128)
     np.testing.assert_array_equal(indices, p_indices)
     np.testing.assert_allclose(weights, p_weights, atol=1e-5)
+
+
+def test_hidden_state_model_agrees(tiny, shipped_dir):
+    """The shipped layout (hidden states, float32 decoder.safetensors) decoded in numpy gives the logits
+    model's vector."""
+    indices, weights = reference.expand(*tiny, TEXT, 128)
+    h_indices, h_weights = reference.expand(*reference.load(shipped_dir), TEXT, 128)
+    np.testing.assert_array_equal(indices, h_indices)
+    np.testing.assert_allclose(weights, h_weights, atol=1e-5)
+
+
+def test_int8_quantization_rounds_halves_away_from_zero():
+    x = np.array([-2.5, -1.5, -0.5, -0.49999997, 0.0, 0.49999997, 0.5, 1.5, 2.5, 126.5], dtype=np.float32)
+    assert reference.round_half_away(x).tolist() == [-3, -2, -1, 0, 0, 0, 1, 2, 3, 127]
 
 
 def test_cli_writes_jsonl(tmp_path, tiny_dir):
