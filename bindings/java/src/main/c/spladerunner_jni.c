@@ -277,6 +277,13 @@ JNIEXPORT jobjectArray JNICALL Java_io_github_spladerunner_Native_expandBatch(JN
   }
   for (jsize i = 0; i < count; i++) {
     jbyteArray text = (jbyteArray)(*env)->GetObjectArrayElement(env, texts, i);
+    if (text == NULL) { /* Expander checks every text; a null here must not reach GetArrayLength */
+      jclass npe = (*env)->FindClass(env, "java/lang/NullPointerException");
+      if (npe != NULL) {
+        (*env)->ThrowNew(env, npe, "a text of the batch is null");
+      }
+      goto done;
+    }
     lens[i] = (size_t)(*env)->GetArrayLength(env, text);
     (*env)->DeleteLocalRef(env, text);
     total += lens[i];

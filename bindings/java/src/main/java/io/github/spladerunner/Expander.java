@@ -2,6 +2,7 @@ package io.github.spladerunner;
 
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -116,14 +117,14 @@ public final class Expander implements AutoCloseable {
    * @throws IllegalStateException after {@link #close()}
    */
   public List<SparseVector> expandBatch(List<String> texts) {
-    Objects.requireNonNull(texts, "texts");
-    byte[][] bytes = new byte[texts.size()][];
-    int i = 0;
-    for (String text : texts) {
-      if (text == null) {
+    // One snapshot of the list: its size and its elements could disagree if another thread changes it.
+    Object[] snapshot = Objects.requireNonNull(texts, "texts").toArray();
+    byte[][] bytes = new byte[snapshot.length][];
+    for (int i = 0; i < snapshot.length; i++) {
+      if (snapshot[i] == null) {
         throw new NullPointerException("texts[" + i + "] is null");
       }
-      bytes[i++] = text.getBytes(StandardCharsets.UTF_8);
+      bytes[i] = ((String) snapshot[i]).getBytes(StandardCharsets.UTF_8);
     }
     Lock read = acquire();
     SparseVector[] vectors;
@@ -264,9 +265,22 @@ public final class Expander implements AutoCloseable {
     return LIVE.get();
   }
 
-  /** A path as the C library wants it: absolute (resolved like Java resolves it), UTF-8, NUL added by the glue. */
+  /**
+   * A path as the C library wants it: absolute (resolved like Java resolves it), in the encoding the JVM uses for
+   * file names ({@code sun.jnu.encoding}, from the locale; UTF-8 if unset or unknown), NUL added by the glue.
+   */
   static byte[] pathBytes(Path path) {
-    return path.toAbsolutePath().toString().getBytes(StandardCharsets.UTF_8);
+    return path.toAbsolutePath().toString().getBytes(FILE_NAMES);
+  }
+
+  private static final Charset FILE_NAMES = fileNameCharset();
+
+  private static Charset fileNameCharset() {
+    try {
+      return Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
+    } catch (IllegalArgumentException e) {
+      return StandardCharsets.UTF_8;
+    }
   }
 
   private Lock acquire() {

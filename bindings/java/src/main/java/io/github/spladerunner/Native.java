@@ -47,10 +47,10 @@ final class Native {
 
   static native void optionsSetTokenBudget(long options, long tokenBudget);
 
-  /** {@code path}: UTF-8 without the terminating NUL, which the glue adds. */
+  /** {@code path}: in the file-name encoding (see {@code Expander.pathBytes}), without the NUL the glue adds. */
   static native void optionsSetOrtLibraryPath(long options, byte[] path);
 
-  /** {@code modelDir}: UTF-8 without the terminating NUL; {@code options}: 0 for the defaults. */
+  /** {@code modelDir}: as {@code path} above; {@code options}: 0 for the defaults. */
   static native long expanderNew(byte[] modelDir, long options);
 
   static native void expanderFree(long expander);

@@ -44,6 +44,13 @@ final class NativeLoader {
   private static UnsatisfiedLinkError failure;
 
   /**
+   * True while {@link #tryLoad} runs. Loading the glue runs its {@code JNI_OnLoad}, which initializes {@link
+   * Native}, whose static block calls {@link #load} again on this thread (the lock is reentrant): that call must
+   * return, not load (and extract) the libraries a second time.
+   */
+  private static boolean loading;
+
+  /**
    * Loads the libraries unless done; throws {@link UnsatisfiedLinkError} when they cannot be loaded, on this and
    * on every later call.
    */
@@ -56,11 +63,17 @@ final class NativeLoader {
       again.initCause(failure);
       throw again;
     }
+    if (loading) {
+      return;
+    }
+    loading = true;
     try {
       tryLoad();
     } catch (UnsatisfiedLinkError e) {
       failure = e;
       throw e;
+    } finally {
+      loading = false;
     }
   }
 

@@ -110,6 +110,21 @@ class ErrorsTest {
   }
 
   @Test
+  void aListWhoseSizeDisagreesWithItsElementsIsExpandedAsItsElements() {
+    // ArrayList's iterator stops at its own count of elements, not at size(): a batch sized by size() and filled
+    // by iterating would hold a null (which crashed the JVM in the glue).
+    List<String> lying =
+        new java.util.ArrayList<>(List.of("atomic energy", "fuel cells")) {
+          @Override
+          public int size() {
+            return super.size() + 1;
+          }
+        };
+    List<SparseVector> vectors = expander.expandBatch(lying);
+    assertEquals(List.of(expander.expand("atomic energy"), expander.expand("fuel cells")), vectors);
+  }
+
+  @Test
   void aLoneSurrogateIsSentAsAQuestionMark() {
     // A String may hold an unpaired surrogate, which has no UTF-8 form: getBytes(UTF_8) writes '?' for it, so the
     // library always gets valid UTF-8 (INVALID_UTF8 cannot happen from Java) and sees "?" there.

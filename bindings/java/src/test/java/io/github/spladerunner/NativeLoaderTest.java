@@ -60,11 +60,13 @@ class NativeLoaderTest {
   }
 
   @Test
-  void jarResourcesAreExtractedToAPrivateTemporaryDirectory() throws Exception {
-    String output = run(testClassPath());
+  void jarResourcesAreExtractedToAPrivateTemporaryDirectory(@TempDir Path tmp) throws Exception {
+    String output = run(testClassPath(), "-Djava.io.tmpdir=" + tmp);
     assertTrue(output.contains(TERMS), output);
-    Path prefix = Path.of(System.getProperty("java.io.tmpdir")).resolve("spladerunner-");
+    Path prefix = tmp.resolve("spladerunner-");
     assertTrue(output.contains("loaded from " + prefix), output);
+    // Once: loading the glue initializes Native, whose static block must not load (and extract) them again.
+    assertTrue(output.contains("extracted directories 1\n"), output);
     // Deleted when that JVM exited.
     String dir = output.lines().filter(l -> l.startsWith("loaded from ")).findFirst().orElseThrow().substring(12);
     assertFalse(Files.exists(Path.of(dir)), dir + " is left behind");
