@@ -722,15 +722,13 @@ static const struct {
     {"tei", SPLADE_FORMAT_TEI},
 };
 
-/* The data of `object[name]` when it is a typed array of `type`; NULL having thrown a TypeError. */
-static void *typed_array_data(napi_env env, napi_value object, const char *name, napi_typedarray_type type,
-                              size_t *len) {
-  napi_value value;
+/* The data of `value` when it is a typed array of `type`; NULL having thrown a TypeError. Runs no JavaScript,
+ * so the pointer stays valid until the addon next runs some (a getter could detach or shrink the buffer). */
+static void *typed_array_data(napi_env env, napi_value value, napi_typedarray_type type, size_t *len) {
   bool is_typed = false;
   napi_typedarray_type actual;
   void *data = NULL;
-  if (napi_get_named_property(env, object, name, &value) != napi_ok ||
-      napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
       napi_get_typedarray_info(env, value, &actual, len, &data, NULL, NULL) != napi_ok || actual != type) {
     type_error(env, "vector must be { indices: Uint32Array, weights: Float32Array }, as expand() returns");
     return NULL;
@@ -748,10 +746,14 @@ static napi_value expander_to_json(napi_env env, napi_callback_info info) {
     type_error(env, "vector must be an object");
     return NULL;
   }
+  /* Both properties first (their getters may run JavaScript), then their data pointers. */
+  napi_value indices_value, weights_value;
+  CALL(env, napi_get_named_property(env, argv[0], "indices", &indices_value));
+  CALL(env, napi_get_named_property(env, argv[0], "weights", &weights_value));
   size_t count = 0, weights_count = 0;
-  const uint32_t *indices = typed_array_data(env, argv[0], "indices", napi_uint32_array, &count);
+  const uint32_t *indices = typed_array_data(env, indices_value, napi_uint32_array, &count);
   if (indices == NULL) return NULL;
-  const float *weights = typed_array_data(env, argv[0], "weights", napi_float32_array, &weights_count);
+  const float *weights = typed_array_data(env, weights_value, napi_float32_array, &weights_count);
   if (weights == NULL) return NULL;
   if (count != weights_count) {
     type_error(env, "vector.indices and vector.weights differ in length");
@@ -848,13 +850,16 @@ static napi_value module_version(napi_env env, napi_callback_info info) {
 static napi_value module_status_name(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result;
-  int32_t status = 0;
+  double number = 0;
   CALL(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (!is_type(env, argv[0], napi_number)) {
     type_error(env, "status must be a number");
     return NULL;
   }
-  CALL(env, napi_get_value_int32(env, argv[0], &status));
+  CALL(env, napi_get_value_double(env, argv[0], &number));
+  /* A number that is no int (NaN, 2**32 + 4, 1.5) is no status: -1 is none either, so the C library names it
+   * SPLADE_STATUS_UNKNOWN (napi_get_value_int32 would wrap it modulo 2**32, or make NaN 0). */
+  int status = number >= -2147483648.0 && number <= 2147483647.0 && number == (double)(int)number ? (int)number : -1;
   CALL(env, napi_create_string_utf8(env, splade_status_name(status), NAPI_AUTO_LENGTH, &result));
   return result;
 }

@@ -122,6 +122,32 @@ test('ids, tokens and token weights', async (t) => {
   assert.deepEqual(Array.from(expander.expandSync('a\uD800b').indices), Array.from(expander.expandSync('a\uFFFDb').indices));
 });
 
+test('statusName names only whole numbers that are statuses', () => {
+  assert.equal(statusName(4), 'SPLADE_STATUS_MODEL_NOT_FOUND');
+  // Not wrapped modulo 2**32, not NaN read as 0.
+  for (const number of [2 ** 32 + 4, NaN, Infinity, -Infinity, 4.5, -1, 12345]) {
+    assert.equal(statusName(number), 'SPLADE_STATUS_UNKNOWN', String(number));
+  }
+});
+
+test('toJson reads a vector whose getters shrink its buffer as it is then', async (t) => {
+  const expander = new Expander(model);
+  t.after(() => expander.close());
+  // weights' getter empties the resizable buffer behind indices, after indices was read: the addon takes the
+  // arrays' data only once both getters have run, so it sees 0 ids against 2 weights, never freed memory.
+  const buffer = new ArrayBuffer(8, { maxByteLength: 8 });
+  const indices = new Uint32Array(buffer);
+  indices.set([1000, 2000]);
+  const vector = {
+    indices,
+    get weights() {
+      buffer.resize(0);
+      return new Float32Array([1, 2]);
+    },
+  };
+  assert.throws(() => expander.toJson(vector, 'tei'), /differ in length/);
+});
+
 test('toJson gives each engine its shape; special tokens can be dropped', async (t) => {
   const expander = new Expander(model, { topK: 8 });
   t.after(() => expander.close());
