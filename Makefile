@@ -50,7 +50,7 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --release --all-targets -- -D warnings
 
-test-rust:
+test-rust: shared-data setup
 	$(CARGO) test --release
 
 # The C ABI from C: every function and error path, under valgrind (errors and definite leaks fail the run).
@@ -69,7 +69,7 @@ test-c: build
 	$(C_BUILD)/expand .cache/models/splade-tiny
 
 # The Python tools' tests; the evaluation agreement test runs the eval example against the reference pipeline.
-test-tools:
+test-tools: shared-data setup
 	$(CARGO) build --release --example eval
 	.cache/venv/bin/pytest tools/tests -q
 

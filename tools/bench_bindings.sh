@@ -20,6 +20,7 @@ for ((r = 1; r <= rounds; r++)); do
         sed -n 's/.* = \([0-9.]*\) docs\/s.*/\1/p')
     node=$(cd bindings/node && node bench.js --json | sed -n 's/.*"docs_per_s":\([0-9.]*\).*/\1/p')
     echo "round $r: core $core, Go $go, Java $java, Node $node docs/s"
+    [[ -n $core && -n $go && -n $java && -n $node ]] || { echo "a run printed no docs/s" >&2; exit 1; }
     for b in go java node; do runs[$b]+="$(awk -v x="${!b}" -v c="$core" 'BEGIN { print x / c }') "; done
 done
 for b in go java node; do

@@ -35,7 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ROOT / ".cache" / "models"
-BENCH_DATA = ROOT.parent / "shared" / "data" / "bench"
+BENCH_DATA = Path(os.environ.get("SPLADERUNNER_SHARED") or ROOT.parent / "shared") / "data" / "bench"
 BENCH_BIN = ROOT / "target" / "release" / "examples" / "bench"
 ORIGINAL_NAME = "Splade_PP_en_v1"
 SPECIAL_TOKENS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]", "cls_token": "[CLS]",
@@ -63,7 +63,10 @@ def original_cache(model_dir: Path, cache_root: Path) -> Path:
     for name in ("model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json"):
         src, dst = model_dir / name, target / name
         if not dst.exists() or dst.stat().st_mtime < src.stat().st_mtime:
-            shutil.copyfile(src, dst)
+            # Through a temporary file: an interrupted copy must not pass for a current one next time.
+            tmp = dst.with_name(dst.name + ".tmp")
+            shutil.copyfile(src, tmp)
+            tmp.replace(dst)
     (target / "special_tokens_map.json").write_text(json.dumps(SPECIAL_TOKENS))
     return cache_root
 

@@ -21,6 +21,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
+# One set-up at a time in a checkout: `make build` runs it, and so do the bindings' builds through it; two at
+# once would rebuild the same files under each other. The lock goes with this process.
+mkdir -p .cache
+exec 9>.cache/setup.lock
+flock 9
 
 ORT_VERSION=1.31.1
 ORT_WHEEL=onnxruntime-1.31.1-cp311-cp311-manylinux_2_28_x86_64.whl
@@ -82,6 +87,12 @@ fetch_wheel() {
     fi
 }
 
+# quantize SRC DEST: tools/quantize.py, whose ONNX Runtime warnings are shown only when it fails.
+quantize() {
+    "$PY" tools/quantize.py "$1" "$2" >"$CACHE/quantize.log" 2>&1 ||
+        { cat "$CACHE/quantize.log" >&2; die "tools/quantize.py $1 $2 failed"; }
+}
+
 # unzip_member ZIP MEMBER DEST: extract one file (Python's zipfile: no unzip binary needed).
 unzip_member() {
     "$PY" -c 'import shutil, sys, zipfile
@@ -117,8 +128,10 @@ else
     unzip_member "$WHEELS/$ORT_WHEEL" "onnxruntime/capi/libonnxruntime.so.$ORT_VERSION" \
         "$ORT_DIR/libonnxruntime.so.tmp"
     got=$(sha "$ORT_DIR/libonnxruntime.so.tmp")
-    [[ $got == "$ORT_LIB_SHA256" ]] ||
+    [[ $got == "$ORT_LIB_SHA256" ]] || {
+        rm -f "$ORT_DIR/libonnxruntime.so.tmp"
         die "libonnxruntime.so checksum mismatch: expected $ORT_LIB_SHA256, got $got"
+    }
     chmod 0755 "$ORT_DIR/libonnxruntime.so.tmp"
     mv -f "$ORT_DIR/libonnxruntime.so.tmp" "$ORT_DIR/libonnxruntime.so"
     printf '%s\n' "$ORT_VERSION" >"$ORT_DIR/VERSION"
@@ -140,76 +153,74 @@ src_key=$(key "${MODEL_FILES[@]/#/$SRC/}")
 # 4. The default model: splade-tiny stopping at the MLM head's hidden states, decoded by the library
 #    (--hidden-output); the layout pooling inside the graph with its decoder in vocabulary chunks; and the
 #    int8 copy of the former (ONNX Runtime's int8 MatMuls, the library's int8 decoder).
-tiny_key="$(key tools/convert.py tools/quantize.py) $src_key $VOCAB_CHUNKS"
-if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/decoder.safetensors" \
-    "$MODELS/splade-tiny-chunked/model.onnx" "$MODELS/splade-tiny-int8/model.onnx"; then
+tiny_key="$(key tools/convert.py tools/quantize.py tools/requirements.txt) $src_key $VOCAB_CHUNKS"
+if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/model.onnx" "$MODELS/splade-tiny/decoder.safetensors" \
+    "$MODELS/splade-tiny-chunked/model.onnx" "$MODELS/splade-tiny-int8/model.onnx" \
+    "$MODELS/splade-tiny-int8/decoder.safetensors"; then
     say "models/splade-tiny: up to date"
 else
     say "models/splade-tiny: converting"
     begin splade-tiny
-    rm -rf "$MODELS/splade-tiny"
+    rm -rf "$MODELS/splade-tiny" "$MODELS/splade-tiny-chunked" "$MODELS/splade-tiny-int8"
     "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny" --hidden-output >/dev/null
     "$PY" tools/convert.py "$SRC" "$MODELS/splade-tiny-chunked" --pooled --vocab-chunks "$VOCAB_CHUNKS" >/dev/null
-    rm -rf "$MODELS/splade-tiny-int8"
-    "$PY" tools/quantize.py "$MODELS/splade-tiny" "$MODELS/splade-tiny-int8" >/dev/null 2>&1
+    quantize "$MODELS/splade-tiny" "$MODELS/splade-tiny-int8"
     finish splade-tiny "$tiny_key"
 fi
 
 # 5. Test fixtures derived from splade-tiny.
-fixtures_key="$(key tools/convert.py tools/fixtures.py) $src_key"
+fixtures_key="$(key tools/convert.py tools/fixtures.py tools/requirements.txt) $src_key"
 if up_to_date fixtures "$fixtures_key" "${FIXTURES[@]/#/$MODELS/}"; then
     say "test fixtures: up to date"
 else
     say "test fixtures: writing ${FIXTURES[*]}"
     begin fixtures
+    for f in "${FIXTURES[@]}"; do rm -rf "${MODELS:?}/$f"; done
     "$PY" tools/fixtures.py "$SRC" "$MODELS" >/dev/null
     finish fixtures "$fixtures_key"
 fi
 
 # 6. Reference vectors for the Rust parity tests.
 REF=$CACHE/reference
-if [[ ! -f $TEXTS ]]; then
-    say "reference vectors: SKIPPED, $TEXTS does not exist yet"
+[[ -f $TEXTS ]] || die "$TEXTS is missing (it is part of the repository)"
+ref_key=$(key "$TEXTS" "$MODELS/splade-tiny-logits/model.onnx" "$MODELS/splade-tiny-logits/tokenizer.json" \
+    tools/reference.py tools/requirements.txt)
+# max_length:max_windows:window_overlap, and the file each writes.
+configs=(512:1:0 128:1:0 32:1:0 128:4:32)
+name() { IFS=: read -r n w o <<<"$1"; ((w == 1)) && echo "splade-tiny.max$n.jsonl" ||
+    echo "splade-tiny.max$n.windows$w.overlap$o.jsonl"; }
+outputs=(); for c in "${configs[@]}"; do outputs+=("$REF/$(name "$c")"); done
+if up_to_date reference "$ref_key" "${outputs[@]}"; then
+    say "reference vectors: up to date"
 else
-    ref_key=$(key "$TEXTS" "$MODELS/splade-tiny-logits/model.onnx" "$MODELS/splade-tiny-logits/tokenizer.json" \
-        tools/reference.py tools/requirements.txt)
-    # max_length:max_windows:window_overlap, and the file each writes.
-    configs=(512:1:0 128:1:0 32:1:0 128:4:32)
-    name() { IFS=: read -r n w o <<<"$1"; ((w == 1)) && echo "splade-tiny.max$n.jsonl" ||
-        echo "splade-tiny.max$n.windows$w.overlap$o.jsonl"; }
-    outputs=(); for c in "${configs[@]}"; do outputs+=("$REF/$(name "$c")"); done
-    if up_to_date reference "$ref_key" "${outputs[@]}"; then
-        say "reference vectors: up to date"
-    else
-        say "reference vectors: computing for $TEXTS"
-        begin reference
-        mkdir -p "$REF"
-        for c in "${configs[@]}"; do
-            IFS=: read -r n w o <<<"$c"
-            "$PY" tools/reference.py --model "$MODELS/splade-tiny-logits" --texts "$TEXTS" --max-length "$n" \
-                --max-windows "$w" --window-overlap "$o" --out "$REF/$(name "$c")" >/dev/null
-        done
-        finish reference "$ref_key"
-    fi
-    # The int8 copy's vectors, each text in a call of its own (its activations are quantized per call).
-    INT8=$MODELS/splade-tiny-int8
-    int8_ref_key=$(key "$TEXTS" "$INT8/model.onnx" "$INT8/decoder.safetensors" "$INT8/tokenizer.json" \
-        tools/reference.py tools/requirements.txt)
-    if up_to_date reference-int8 "$int8_ref_key" "$REF/splade-tiny-int8.max128.jsonl"; then
-        say "int8 reference vectors: up to date"
-    else
-        say "int8 reference vectors: computing for $TEXTS"
-        begin reference-int8
-        mkdir -p "$REF"
-        "$PY" tools/reference.py --model "$INT8" --texts "$TEXTS" --max-length 128 \
-            --out "$REF/splade-tiny-int8.max128.jsonl" >/dev/null
-        finish reference-int8 "$int8_ref_key"
-    fi
+    say "reference vectors: computing for $TEXTS"
+    begin reference
+    mkdir -p "$REF"
+    for c in "${configs[@]}"; do
+        IFS=: read -r n w o <<<"$c"
+        "$PY" tools/reference.py --model "$MODELS/splade-tiny-logits" --texts "$TEXTS" --max-length "$n" \
+            --max-windows "$w" --window-overlap "$o" --out "$REF/$(name "$c")" >/dev/null
+    done
+    finish reference "$ref_key"
+fi
+# The int8 copy's vectors, each text in a call of its own (its activations are quantized per call).
+INT8=$MODELS/splade-tiny-int8
+int8_ref_key=$(key "$TEXTS" "$INT8/model.onnx" "$INT8/decoder.safetensors" "$INT8/tokenizer.json" \
+    tools/reference.py tools/requirements.txt)
+if up_to_date reference-int8 "$int8_ref_key" "$REF/splade-tiny-int8.max128.jsonl"; then
+    say "int8 reference vectors: up to date"
+else
+    say "int8 reference vectors: computing for $TEXTS"
+    begin reference-int8
+    mkdir -p "$REF"
+    "$PY" tools/reference.py --model "$INT8" --texts "$TEXTS" --max-length 128 \
+        --out "$REF/splade-tiny-int8.max128.jsonl" >/dev/null
+    finish reference-int8 "$int8_ref_key"
 fi
 
 # 7. Optional: BERT-base-shaped models with random weights, for speed measurements (~530 MB each).
 if ((bert_base)); then
-    base_key="$(key tools/convert.py tools/quantize.py "$SRC/config.json" "$SRC/tokenizer.json" \
+    base_key="$(key tools/convert.py tools/quantize.py tools/requirements.txt "$SRC/config.json" "$SRC/tokenizer.json" \
         "$SRC/tokenizer_config.json") $VOCAB_CHUNKS int8-hidden"
     BASE=$MODELS/bert-base-random
     if up_to_date bert-base "$base_key" "$BASE/model.onnx" "$BASE-int8/model.onnx" "$BASE-orignames/model.onnx"; then
@@ -223,7 +234,7 @@ if ((bert_base)); then
         # side, ran the documents job faster than ONNX Runtime's int8 pooled graph (BENCHMARKS.md).
         "$PY" tools/convert.py "$SRC" "$BASE-hidden" --bert-base-random --seed 0 --hidden-output >/dev/null
         rm -rf "$BASE-int8"
-        "$PY" tools/quantize.py "$BASE-hidden" "$BASE-int8" >/dev/null 2>&1
+        quantize "$BASE-hidden" "$BASE-int8"
         rm -rf "$BASE-hidden"
         "$PY" tools/convert.py "$SRC" "$BASE-orignames" --bert-base-random --seed 0 \
             --input-names original >/dev/null

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run build` (and `npm install`): builds the core library, then the addon, offline.
 //
-// 1. `make -C ../.. build`: target/release/libspladerunner.so with libonnxruntime.so beside it (idempotent;
-//    the first run also needs `make setup` / `tools/setup.sh`, which `make build` does not do, for ONNX Runtime).
+// 1. `make -C ../.. build`: the set-up (ONNX Runtime and the models into .cache/, once; later a second of
+//    checks), then target/release/libspladerunner.so with libonnxruntime.so beside it.
 // 2. `node-gyp rebuild` against the headers of the Node that runs this script (`<prefix>/include/node`, which
 //    a system, nvm or tarball install of Node has), so node-gyp downloads nothing. npm puts its bundled
 //    node-gyp on the PATH of scripts; outside npm, a node-gyp on the PATH is used.
