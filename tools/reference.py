@@ -61,14 +61,14 @@ def round_half_away(x: np.ndarray) -> np.ndarray:
 
 
 def decode(decoder: tuple, hidden: np.ndarray) -> np.ndarray:
-    """The per-vocabulary maximum over the positions of `hidden` [seq, hidden], after log1p(relu)."""
+    """The logits [seq, vocab] of hidden states [seq, hidden]: float32 for float32 rows, float64 for int8."""
     weight, scale, bias = decoder
     if scale is None:  # float32 rows
-        return np.log1p(np.maximum(hidden @ weight.T + bias, 0)).max(axis=0)
+        return hidden @ weight.T + bias
     t = np.abs(hidden).max(axis=1) / np.float32(127)  # float32, per position
     r = round_half_away(hidden / t[:, None]).astype(np.float64)
-    peak = ((r @ weight.T.astype(np.float64)) * t[:, None].astype(np.float64)).max(axis=0)
-    return np.log1p(np.maximum(scale.astype(np.float64) * peak + bias, 0)).astype(np.float32)
+    dots = r @ weight.T.astype(np.float64)
+    return scale.astype(np.float64) * t[:, None].astype(np.float64) * dots + bias
 
 
 def encode(tokenizer: Tokenizer, text: str, max_length: int, max_windows: int = 1,
@@ -113,10 +113,9 @@ def expand(session, tokenizer: Tokenizer, decoder, text: str, max_length: int, m
         out = session.run(None, feeds)[0]
         if out.ndim == 2:  # already pooled in the graph: [1, vocab]
             pooled.append(out[0].astype(np.float32))
-        elif decoder is not None:  # hidden states [1, seq, hidden]
-            pooled.append(decode(decoder, out[0]))
-        else:  # logits [1, seq, vocab]
-            pooled.append(np.log1p(np.maximum(out[0], 0)).max(axis=0))  # float32 throughout
+        else:  # logits [1, seq, vocab], or hidden states [1, seq, hidden] decoded into them
+            logits = out[0] if decoder is None else decode(decoder, out[0])
+            pooled.append(np.log1p(np.maximum(logits, 0)).max(axis=0).astype(np.float32))
     w = np.max(pooled, axis=0)
     indices = np.nonzero(w > 0)[0]
     return indices, w[indices]
