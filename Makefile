@@ -9,6 +9,13 @@ SONAME  := libspladerunner.so.0.1
 CFLAGS  ?= -std=c11 -O1 -g -Wall -Wextra -Wpedantic -Werror
 C_BUILD := target/c
 PREFIX  ?= /usr/local
+# The install prefix as an absolute path. Paths go through no make function that splits words, and are quoted in
+# the recipes, so a clone or a prefix whose path holds spaces works.
+DEST      = $(if $(filter /%,$(PREFIX)),$(PREFIX),$(CURDIR)/$(PREFIX))
+TEST_DEST = $(CURDIR)/target/install-test
+# A space, for $(subst) (make has no literal for it).
+empty :=
+space := $(empty) $(empty)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 .PHONY: demo test setup shared-data build header lint test-rust test-c test-tools test-go test-node test-java compare \
@@ -57,9 +64,9 @@ test-rust: shared-data setup
 test-c: build
 	mkdir -p $(C_BUILD)
 	$(CC) $(CFLAGS) -Iinclude tests/c/test_capi.c -o $(C_BUILD)/test_capi \
-		-L$(RELEASE) -lspladerunner -lpthread -lm -Wl,-rpath,$(abspath $(RELEASE))
+		-L$(RELEASE) -lspladerunner -lpthread -lm -Wl,-rpath,'$$ORIGIN/../release'
 	$(CC) $(CFLAGS) -Iinclude examples/c/expand.c -o $(C_BUILD)/expand \
-		-L$(RELEASE) -lspladerunner -Wl,-rpath,$(abspath $(RELEASE))
+		-L$(RELEASE) -lspladerunner -Wl,-rpath,'$$ORIGIN/../release'
 	.cache/venv/bin/python tests/c/reference_to_bin.py .cache/reference/splade-tiny.max512.jsonl \
 		$(C_BUILD)/reference.bin
 	valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite \
@@ -115,27 +122,28 @@ eval-curves:
 # `cc prog.c $$(pkg-config --cflags --libs spladerunner)`.
 install: setup build
 	$(CARGO) build --release --bin spladerunner
-	$(eval DEST := $(abspath $(PREFIX)))
-	install -d $(DEST)/lib/pkgconfig $(DEST)/include $(DEST)/bin $(DEST)/share/spladerunner/models/splade-tiny
-	install -m 755 $(RELEASE)/libspladerunner.so $(DEST)/lib/$(SONAME)
-	ln -sf $(SONAME) $(DEST)/lib/libspladerunner.so
-	install -m 755 .cache/onnxruntime/libonnxruntime.so $(DEST)/lib/libonnxruntime.so
-	install -m 644 include/spladerunner.h $(DEST)/include/spladerunner.h
-	sed -e 's|@PREFIX@|$(DEST)|' -e 's|@VERSION@|$(VERSION)|' spladerunner.pc.in > $(DEST)/lib/pkgconfig/spladerunner.pc
-	install -m 755 $(RELEASE)/spladerunner $(DEST)/bin/spladerunner
-	install -m 644 .cache/models/splade-tiny/* $(DEST)/share/spladerunner/models/splade-tiny/
+	install -d "$(DEST)/lib/pkgconfig" "$(DEST)/include" "$(DEST)/bin" "$(DEST)/share/spladerunner/models/splade-tiny"
+	install -m 755 $(RELEASE)/libspladerunner.so "$(DEST)/lib/$(SONAME)"
+	ln -sf $(SONAME) "$(DEST)/lib/libspladerunner.so"
+	install -m 755 .cache/onnxruntime/libonnxruntime.so "$(DEST)/lib/libonnxruntime.so"
+	install -m 644 include/spladerunner.h "$(DEST)/include/spladerunner.h"
+	@# pkg-config reads a space in a path as a separator unless it is escaped (and then prints it escaped).
+	sed -e 's|@PREFIX@|$(subst $(space),\\ ,$(DEST))|' -e 's|@VERSION@|$(VERSION)|' spladerunner.pc.in \
+		> "$(DEST)/lib/pkgconfig/spladerunner.pc"
+	install -m 755 $(RELEASE)/spladerunner "$(DEST)/bin/spladerunner"
+	install -m 644 .cache/models/splade-tiny/* "$(DEST)/share/spladerunner/models/splade-tiny/"
 
 # Installs into target/install-test, builds the C example there through pkg-config alone, and runs it and the
 # installed command-line tool on its installed default model.
 test-install:
 	rm -rf target/install-test
 	$(MAKE) install PREFIX=target/install-test
-	$(eval DEST := $(abspath target/install-test))
-	$(CC) $(CFLAGS) examples/c/expand.c -o $(DEST)/expand \
-		$$(PKG_CONFIG_PATH=$(DEST)/lib/pkgconfig pkg-config --cflags --libs spladerunner)
-	$(DEST)/expand $(DEST)/share/spladerunner/models/splade-tiny "atomic energy"
-	$(DEST)/bin/spladerunner info
-	echo "atomic energy" | $(DEST)/bin/spladerunner expand --format tokens --top-k 5
+	@# eval reads back the spaces that pkg-config prints escaped.
+	eval '$(CC) $(CFLAGS) examples/c/expand.c -o "$(TEST_DEST)/expand"' \
+		"$$(PKG_CONFIG_PATH='$(TEST_DEST)/lib/pkgconfig' pkg-config --cflags --libs spladerunner)"
+	"$(TEST_DEST)/expand" "$(TEST_DEST)/share/spladerunner/models/splade-tiny" "atomic energy"
+	"$(TEST_DEST)/bin/spladerunner" info
+	echo "atomic energy" | "$(TEST_DEST)/bin/spladerunner" expand --format tokens --top-k 5
 
 # Each binding's documents throughput against the core's, rounds in turn in one run (not part of `make test`).
 bench-bindings: build

@@ -3,9 +3,12 @@
 # the `copy_libraries` target puts that library, and ONNX Runtime's libonnxruntime.so (which spladerunner opens
 # from beside itself), next to spladerunner.node. So build/Release is self-contained and relocatable, and
 # loading it needs no environment variable.
+# Paths are relative, so that a checkout whose path holds spaces builds: gyp rejects spaces in an action's inputs,
+# and passes flags unquoted. gyp rebases the include and input paths on this file's directory; the linker flag
+# is not rebased and runs in build/, three levels below the repository.
 {
   "variables": {
-    "release_dir": "<(module_root_dir)/../../target/release",
+    "release_dir": "../../target/release",
     # Must equal the SONAME of libspladerunner.so (SONAME in the top-level Makefile).
     "soname": "libspladerunner.so.0.1",
   },
@@ -13,11 +16,11 @@
     {
       "target_name": "spladerunner",
       "sources": ["src/addon.c"],
-      "include_dirs": ["<(module_root_dir)/../../include"],
+      "include_dirs": ["../../include"],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-Wall", "-Wextra"],
       "cflags_c": ["-std=c11", "-Wpedantic"],
-      "ldflags": ["-L<(release_dir)", "-Wl,-rpath,'$$ORIGIN'"],
+      "ldflags": ["-L../../../target/release", "-Wl,-rpath,'$$ORIGIN'"],
       "libraries": ["-lspladerunner"],
     },
     {
