@@ -42,7 +42,8 @@ fn cranfield() -> PathBuf {
 
 #[test]
 fn cranfield_becomes_an_anserini_json_vector_collection() {
-    let out = common::temp_dir("cli-anserini").join("vectors.jsonl");
+    // The collection's directory does not exist yet: the command makes it.
+    let out = common::temp_dir("cli-anserini").join("collection/vectors.jsonl");
     let input = cranfield();
     let run = spladerunner(
         &[
@@ -185,6 +186,45 @@ fn a_missing_field_is_named() {
         None,
     );
     assert!(String::from_utf8_lossy(&run.stderr).contains("docs.jsonl:1: no id field (\"key\")"));
+}
+
+/// Runs `spladerunner args` with standard output into a pipe whose reader has gone, and SIGPIPE blocked (as
+/// some harnesses and shells leave it), so that every write fails with a broken pipe instead of killing it.
+fn into_a_closed_pipe(args: &[&str]) -> Output {
+    use std::os::unix::process::CommandExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let ort = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spladerunner"));
+    command
+        .args(args)
+        .env("ORT_DYLIB_PATH", ort)
+        .env("SPLADERUNNER_MODEL", common::model("splade-tiny"))
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped());
+    // SAFETY: between fork and exec the closure calls only async-signal-safe functions on a local set.
+    unsafe {
+        command.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPIPE);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    command.output().unwrap()
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_command_quietly() {
+    let input = cranfield();
+    for args in [vec!["info"], vec!["expand", input.to_str().unwrap()]] {
+        let run = into_a_closed_pipe(&args);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{args:?}: {:?}, {stderr}", run.status);
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod args;
 mod input;
 mod output;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -18,7 +19,7 @@ use spladerunner::{Expander, Options};
 
 use crate::args::{Cli, Command, ExpandArgs};
 use crate::input::Items;
-use crate::output::Sink;
+use crate::output::{write_failed, Sink, Stop};
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
@@ -26,8 +27,8 @@ fn main() -> ExitCode {
         Command::Info { model } => info(model),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Ok(()) | Err(Stop::ReaderGone) => ExitCode::SUCCESS,
+        Err(Stop::Failed(message)) => {
             eprintln!("spladerunner: {message}");
             ExitCode::FAILURE
         }
@@ -61,7 +62,7 @@ fn open(model: Option<PathBuf>, options: Options) -> Result<Expander, String> {
     Expander::new(&dir, options).map_err(|e| format!("{} ({})", e, e.status().name()))
 }
 
-fn expand(args: ExpandArgs) -> Result<(), String> {
+fn expand(args: ExpandArgs) -> Result<(), Stop> {
     let expander = open(args.model.clone(), args.options())?;
     let mut items = Items::open(
         args.input.as_deref(),
@@ -106,19 +107,25 @@ fn expand(args: ExpandArgs) -> Result<(), String> {
     sink.finish()
 }
 
-fn info(model: Option<PathBuf>) -> Result<(), String> {
+fn info(model: Option<PathBuf>) -> Result<(), Stop> {
     let dir = model_dir(model);
     let expander = open(Some(dir.clone()), Options::default())?;
     let info = expander.model_info();
-    println!("model       {}", dir.display());
+    let mut text = format!("model       {}\n", dir.display());
     for (i, (name, kind)) in info.inputs.iter().enumerate() {
-        println!("{:<11} {name}: {kind}", if i == 0 { "inputs" } else { "" });
+        let label = if i == 0 { "inputs" } else { "" };
+        text += &format!("{label:<11} {name}: {kind}\n");
     }
     for (i, (name, kind)) in info.outputs.iter().enumerate() {
-        println!("{:<11} {name}: {kind}", if i == 0 { "outputs" } else { "" });
+        let label = if i == 0 { "outputs" } else { "" };
+        text += &format!("{label:<11} {name}: {kind}\n");
     }
-    println!("reads       {} ({})", info.output, info.pooling);
-    println!("vocabulary  {} ids", info.vocab_size);
-    println!("max length  {} tokens", info.max_length);
-    Ok(())
+    text += &format!("reads       {} ({})\n", info.output, info.pooling);
+    text += &format!("vocabulary  {} ids\n", info.vocab_size);
+    text += &format!("max length  {} tokens\n", info.max_length);
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(write_failed)
 }

@@ -10,6 +10,29 @@ use spladerunner::{Expander, Format, SparseVector};
 use crate::args::OutputFormat;
 use crate::input::Item;
 
+/// Why a command stopped before its end.
+pub enum Stop {
+    /// An error, to be reported.
+    Failed(String),
+    /// The reader of standard output has gone (`spladerunner info | head -3`): the program ends quietly and
+    /// successfully, as other Unix tools do, rather than report a broken pipe.
+    ReaderGone,
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Failed(message)
+    }
+}
+
+/// The [`Stop`] for a failed write of the output.
+pub fn write_failed(e: std::io::Error) -> Stop {
+    match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Stop::ReaderGone,
+        _ => Stop::Failed(format!("writing the output: {e}")),
+    }
+}
+
 /// The output line of one item.
 pub fn line(
     expander: &Expander,
@@ -43,7 +66,8 @@ pub fn line(
 }
 
 /// Standard output, or a file written under a temporary name and renamed into place by [`Sink::finish`]; a
-/// sink dropped before that removes its temporary file, so a failed run leaves nothing half-written.
+/// sink dropped before that removes its temporary file, so a failed run leaves nothing half-written. A file's
+/// missing directories are made.
 pub struct Sink {
     writer: Box<dyn Write>,
     /// `(temporary, final)` paths of a file output.
@@ -61,25 +85,29 @@ impl Sink {
         let name = path
             .file_name()
             .ok_or_else(|| format!("{}: not a file name", path.display()))?;
+        // A directory that does not exist yet is made: a collection's directory is often new (for example
+        // `-o anserini/docs.jsonl`).
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+        }
         let mut temporary = name.to_os_string();
         temporary.push(format!(".{}.tmp", std::process::id()));
         let temporary = path.with_file_name(temporary);
-        let file = File::create(&temporary).map_err(|e| format!("{}: {e}", temporary.display()))?;
+        // Named by the path the user gave, not the temporary one.
+        let file = File::create(&temporary).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(Sink {
             writer: Box::new(BufWriter::new(file)),
             paths: Some((temporary, path.to_path_buf())),
         })
     }
 
-    pub fn write_line(&mut self, line: &str) -> Result<(), String> {
-        writeln!(self.writer, "{line}").map_err(|e| format!("writing the output: {e}"))
+    pub fn write_line(&mut self, line: &str) -> Result<(), Stop> {
+        writeln!(self.writer, "{line}").map_err(write_failed)
     }
 
     /// Flushes the output and, for a file, renames it into place.
-    pub fn finish(mut self) -> Result<(), String> {
-        self.writer
-            .flush()
-            .map_err(|e| format!("writing the output: {e}"))?;
+    pub fn finish(mut self) -> Result<(), Stop> {
+        self.writer.flush().map_err(write_failed)?;
         if let Some((temporary, path)) = self.paths.take() {
             std::fs::rename(&temporary, &path).map_err(|e| format!("{}: {e}", path.display()))?;
         }
