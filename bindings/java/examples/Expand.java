@@ -8,7 +8,7 @@ import java.util.List;
 
 public class Expand {
   public static void main(String[] args) {
-    Path model = Path.of(args.length > 0 ? args[0] : "models/splade-tiny");
+    Path model = Path.of(args.length > 0 ? args[0] : "../../.cache/models/splade-tiny");
     String text = args.length > 1 ? args[1] : "atomic energy";
     try (Expander expander = Expander.open(model, Options.builder().topK(10).build())) {
       SparseVector vector = expander.expand(text);
