@@ -1,6 +1,6 @@
 //! Parity with the independent reference pipeline (`tools/reference.py`): same term ids, weights within 1e-5, on
 //! every text of `tests/data/parity_texts.json` (prose, queries, accents, CJK, emoji, empty, whitespace only,
-//! texts far over 512 tokens), for each model layout the library accepts.
+//! texts far over 512 tokens), for each model layout the library accepts, and for the int8 copy.
 
 mod common;
 
@@ -107,6 +107,28 @@ fn model_with_the_original_input_names_matches_the_reference() {
         "splade-tiny-orignames",
         Options::default().with_max_length(128),
         128,
+    );
+}
+
+#[test]
+fn int8_vectors_are_the_reference_pipelines() {
+    // The reference: ONNX Runtime's int8 graph from Python, the int8 decoder in numpy. One text per call, as it
+    // runs them: ONNX Runtime quantizes a call's activations over the whole call, so a text's vector depends on
+    // the texts it shares a call with (no batch comparison here).
+    let int8 = Expander::new(
+        common::model("splade-tiny-int8"),
+        Options::default().with_max_length(128),
+    )
+    .unwrap();
+    let references = common::reference_int8(128);
+    assert_eq!(references.len(), common::parity_texts().len());
+    let single: Vec<SparseVector> = (references.iter())
+        .map(|r| int8.expand(&r.text).unwrap())
+        .collect();
+    compare(
+        "splade-tiny-int8 max_length 128, one text per call",
+        &single,
+        &references,
     );
 }
 
