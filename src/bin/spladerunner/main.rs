@@ -10,12 +10,12 @@ mod input;
 mod output;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use spladerunner::{Expander, Options};
+use spladerunner::{Expander, ModelInfo, Options};
 
 use crate::args::{Cli, Command, ExpandArgs};
 use crate::input::Items;
@@ -110,22 +110,28 @@ fn expand(args: ExpandArgs) -> Result<(), Stop> {
 fn info(model: Option<PathBuf>) -> Result<(), Stop> {
     let dir = model_dir(model);
     let expander = open(Some(dir.clone()), Options::default())?;
-    let info = expander.model_info();
-    let mut text = format!("model       {}\n", dir.display());
+    write_info(&mut std::io::stdout().lock(), &dir, &expander.model_info()).map_err(write_failed)
+}
+
+/// The lines of `spladerunner info` for the model in `dir`.
+fn write_info(out: &mut impl Write, dir: &Path, info: &ModelInfo) -> std::io::Result<()> {
+    writeln!(out, "model       {}", dir.display())?;
     for (i, (name, kind)) in info.inputs.iter().enumerate() {
-        let label = if i == 0 { "inputs" } else { "" };
-        text += &format!("{label:<11} {name}: {kind}\n");
+        writeln!(
+            out,
+            "{:<11} {name}: {kind}",
+            if i == 0 { "inputs" } else { "" }
+        )?;
     }
     for (i, (name, kind)) in info.outputs.iter().enumerate() {
-        let label = if i == 0 { "outputs" } else { "" };
-        text += &format!("{label:<11} {name}: {kind}\n");
+        writeln!(
+            out,
+            "{:<11} {name}: {kind}",
+            if i == 0 { "outputs" } else { "" }
+        )?;
     }
-    text += &format!("reads       {} ({})\n", info.output, info.pooling);
-    text += &format!("vocabulary  {} ids\n", info.vocab_size);
-    text += &format!("max length  {} tokens\n", info.max_length);
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(write_failed)
+    writeln!(out, "reads       {} ({})", info.output, info.pooling)?;
+    writeln!(out, "vocabulary  {} ids", info.vocab_size)?;
+    writeln!(out, "max length  {} tokens", info.max_length)?;
+    out.flush()
 }
