@@ -53,12 +53,17 @@ header:
 	SPLADE_WRITE_HEADER=1 $(CARGO) test --release --test header
 	cp include/spladerunner.h bindings/go/spladerunner.h
 
+# Format, lints and docs of every workspace member, warnings denied; and the library's own dependency tree holds
+# none of the command line's crates (a user of the library compiles no argument parser or progress bar).
 lint:
-	$(CARGO) fmt --check
-	$(CARGO) clippy --release --all-targets -- -D warnings
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --release --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
+	@if $(CARGO) tree -p spladerunner -e normal --prefix none | grep -E '^(clap|indicatif) '; then \
+		echo "the library depends on the command line's crates (above)" >&2; exit 1; fi
 
 test-rust: shared-data setup
-	$(CARGO) test --release
+	$(CARGO) test --workspace --release
 
 # The C ABI from C: every function and error path, under valgrind (errors and definite leaks fail the run).
 test-c: build
@@ -121,7 +126,7 @@ eval-curves:
 # command-line tool and the default model under PREFIX (default /usr/local), so that a C program builds with
 # `cc prog.c $$(pkg-config --cflags --libs spladerunner)`.
 install: setup build
-	$(CARGO) build --release --bin spladerunner
+	$(CARGO) build --release -p spladerunner-cli
 	install -d "$(DEST)/lib/pkgconfig" "$(DEST)/include" "$(DEST)/bin" "$(DEST)/share/spladerunner/models/splade-tiny"
 	install -m 755 $(RELEASE)/libspladerunner.so "$(DEST)/lib/$(SONAME)"
 	ln -sf $(SONAME) "$(DEST)/lib/libspladerunner.so"

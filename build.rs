@@ -18,8 +18,5 @@ fn main() {
     for kind in ["tests", "examples"] {
         println!("cargo:rustc-link-arg-{kind}=-Wl,-rpath,{manifest}/.cache/onnxruntime");
     }
-    // The command-line tool, once installed, finds ONNX Runtime in ../lib (`make install`); beside itself it finds
-    // it without help (the library looks beside the module holding its code).
-    println!("cargo:rustc-link-arg-bins=-Wl,-rpath,$ORIGIN/../lib");
     println!("cargo:rerun-if-changed=build.rs");
 }

@@ -24,7 +24,7 @@ fn fails(dir: &Path, options: Options, status: Status, words: &[&str]) {
 }
 
 /// A copy of splade-tiny in a temporary directory, with only the given files.
-fn copy_of_tiny(name: &str, files: &[&str]) -> std::path::PathBuf {
+fn copy_of_tiny(name: &str, files: &[&str]) -> common::TempDir {
     let dir = common::temp_dir(name);
     for file in files {
         std::fs::copy(common::model("splade-tiny").join(file), dir.join(file)).unwrap();

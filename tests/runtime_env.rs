@@ -11,7 +11,8 @@ use spladerunner::{Expander, Options, Status};
 fn ort_dylib_path_is_used_when_no_option_names_a_library() {
     let original =
         Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
-    let copy = common::temp_dir("ort-env").join("libonnxruntime.so");
+    let dir = common::temp_dir("ort-env");
+    let copy = dir.join("libonnxruntime.so");
     std::fs::copy(&original, &copy).unwrap();
     std::env::set_var("ORT_DYLIB_PATH", &copy);
 

@@ -7,11 +7,18 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
+/// The repository's root: the directory of `tools/setup.sh`, at or above the crate of the test (the library, or a
+/// workspace member such as `cli/`).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .find(|dir| dir.join("tools/setup.sh").is_file())
+        .expect("the tests run inside the spladerunner repository")
+}
+
 /// A directory under `.cache/models`, failing clearly when the set-up has not run.
 pub fn model(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".cache/models")
-        .join(name);
+    let dir = root().join(".cache/models").join(name);
     assert!(
         dir.is_dir(),
         "{} is missing: run `bash tools/setup.sh` (or `make test`)",
@@ -25,7 +32,7 @@ pub fn model(name: &str) -> PathBuf {
 pub fn shared_data(relative: &str) -> PathBuf {
     let shared = std::env::var_os("SPLADERUNNER_SHARED")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+        .unwrap_or_else(|| root().join("../shared"));
     let path = shared.join("data").join(relative);
     assert!(
         path.exists(),
@@ -37,7 +44,7 @@ pub fn shared_data(relative: &str) -> PathBuf {
 
 /// The texts of `tests/data/parity_texts.json`.
 pub fn parity_texts() -> Vec<String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parity_texts.json");
+    let path = root().join("tests/data/parity_texts.json");
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -70,9 +77,7 @@ pub fn reference_windows(max_length: usize, windows: usize, overlap: usize) -> V
 }
 
 fn reference_file(name: &str, max_length: usize) -> Vec<Reference> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(".cache/reference")
-        .join(name);
+    let path = root().join(".cache/reference").join(name);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|_| panic!("{} is missing: run `bash tools/setup.sh`", path.display()));
     text.lines()
@@ -98,10 +103,27 @@ fn reference_file(name: &str, max_length: usize) -> Vec<Reference> {
         .collect()
 }
 
-/// A fresh empty directory under the system's temporary directory.
-pub fn temp_dir(name: &str) -> PathBuf {
+/// A fresh empty directory under the system's temporary directory, removed with everything in it when the
+/// guard is dropped (so a test leaves nothing behind, whether it passes or fails).
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A new [`TempDir`] whose name holds `name` and this process's id.
+pub fn temp_dir(name: &str) -> TempDir {
     let dir = std::env::temp_dir().join(format!("spladerunner-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }

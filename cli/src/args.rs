@@ -92,7 +92,7 @@ pub struct ExpandArgs {
     /// Keep only terms with weight >= this.
     #[arg(long, default_value_t = 0.0)]
     pub min_weight: f32,
-    /// Leave out special tokens ([CLS], [SEP], [PAD], [UNK], [MASK]).
+    /// Leave out the tokenizer's special tokens (for BERT: CLS, SEP, PAD, UNK and MASK, each in brackets).
     #[arg(long)]
     pub drop_special_tokens: bool,
     /// Texts per call to the library.

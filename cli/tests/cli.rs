@@ -1,6 +1,7 @@
 //! The `spladerunner` command end to end: a real corpus into each engine's format, and bad input that stops
 //! with the file name and line number and leaves no output behind.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use serde_json::Value;
 use spladerunner::{Expander, Format, Options};
 
 fn spladerunner(args: &[&str], stdin: Option<&str>) -> Output {
-    let ort = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
+    let ort = common::root().join(".cache/onnxruntime/libonnxruntime.so");
     let mut child = Command::new(env!("CARGO_BIN_EXE_spladerunner"))
         .args(args)
         .env("ORT_DYLIB_PATH", ort)
@@ -43,7 +44,8 @@ fn cranfield() -> PathBuf {
 #[test]
 fn cranfield_becomes_an_anserini_json_vector_collection() {
     // The collection's directory does not exist yet: the command makes it.
-    let out = common::temp_dir("cli-anserini").join("collection/vectors.jsonl");
+    let dir = common::temp_dir("cli-anserini");
+    let out = dir.join("collection/vectors.jsonl");
     let input = cranfield();
     let run = spladerunner(
         &[
@@ -151,7 +153,7 @@ fn a_malformed_line_stops_with_its_file_and_line_and_writes_nothing() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(stderr.contains("bad.jsonl:3: invalid JSON"), "{stderr}");
     assert!(!out.exists(), "no output file");
-    let left: Vec<_> = std::fs::read_dir(&dir)
+    let left: Vec<_> = std::fs::read_dir(&*dir)
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
@@ -194,7 +196,7 @@ fn into_a_closed_pipe(args: &[&str]) -> Output {
     use std::os::unix::process::CommandExt;
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let ort = Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
+    let ort = common::root().join(".cache/onnxruntime/libonnxruntime.so");
     let mut command = Command::new(env!("CARGO_BIN_EXE_spladerunner"));
     command
         .args(args)

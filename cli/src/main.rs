@@ -52,7 +52,7 @@ fn model_dir(given: Option<PathBuf>) -> PathBuf {
     installed.unwrap_or_else(|| {
         PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/.cache/models/splade-tiny"
+            "/../.cache/models/splade-tiny"
         ))
     })
 }
