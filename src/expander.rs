@@ -13,10 +13,10 @@ use crate::error::{Error, Result, Status};
 use crate::format::{self, Format};
 use crate::model::{ModelFiles, ModelInfo, OutputKind, Signature};
 use crate::options::Options;
-use crate::pool::SessionPool;
+use crate::parallel;
 use crate::pooling;
 use crate::runtime;
-use crate::side_by_side;
+use crate::sessions::Sessions;
 use crate::tokenize::{Cut, TextTokenizer, Tokens};
 use crate::vector::SparseVector;
 use crate::vocab::Vocab;
@@ -26,8 +26,8 @@ use crate::vocab::Vocab;
 const TOKENIZE_CHUNK: usize = 8;
 
 /// With the library's decoder, a graph file above this size runs a single inference call on ONNX Runtime's
-/// intra-op threads: a BERT-base int8 query (181 MB) took 10.6 ms on two threads against 12.5 ms on one, while
-/// splade-tiny's (17 MB) took 0.72 ms on one thread against 0.93 ms on two (`examples/bench --job queries`).
+/// intra-op threads, a smaller one on one thread: a large encoder's call is enough work to share between cores, a
+/// small one's is not (docs/threads.md; measured in BENCHMARKS.md).
 const LARGE_GRAPH_BYTES: u64 = 64 << 20;
 
 /// ONNX Runtime's intra-op threads for a call that is a single inference call: with the library's decoder and a
@@ -66,9 +66,9 @@ pub struct Expander {
     /// one inference call or run a batch's calls side by side.
     threads: usize,
     /// Sessions for calls run one at a time (up to [`Options::sessions`] callers at once).
-    sessions: SessionPool,
+    sessions: Sessions,
     /// With the decoder and more than one thread: one-thread sessions for a batch's calls run side by side.
-    batch_sessions: Option<SessionPool>,
+    batch_sessions: Option<Sessions>,
     min_weight: f32,
     top_k: Option<usize>,
     drop_special_tokens: bool,
@@ -122,17 +122,16 @@ impl Expander {
         let batch_sessions = match decoded && threads > 1 {
             true => {
                 let open = open.clone();
-                let pool = SessionPool::new(None, threads, move || open(Some(1)));
+                let side = Sessions::new(None, threads, move || open(Some(1)));
                 // A small graph's sessions are cheap: opened now rather than by the first batch.
                 if graph_bytes <= LARGE_GRAPH_BYTES {
-                    pool.open_all()?;
+                    side.open_all()?;
                 }
-                Some(pool)
+                Some(side)
             }
             false => None,
         };
-        let sessions =
-            SessionPool::new(Some(first), options.sessions, move || open(single(decoded)));
+        let sessions = Sessions::new(Some(first), options.sessions, move || open(single(decoded)));
         let expander = Expander {
             tokenizer,
             vocab,
@@ -171,7 +170,7 @@ impl Expander {
         // Tokenized on the call's threads, TOKENIZE_CHUNK texts per job.
         let texts: Vec<&str> = texts.iter().map(AsRef::as_ref).collect();
         let chunks: Vec<&[&str]> = texts.chunks(TOKENIZE_CHUNK).collect();
-        let windows: Vec<Vec<Tokens>> = side_by_side::run(chunks.len(), self.threads, |k| {
+        let windows: Vec<Vec<Tokens>> = parallel::map(chunks.len(), self.threads, |k| {
             (chunks[k].iter())
                 .map(|t| self.tokenizer.encode(t))
                 .collect::<Result<Vec<_>>>()
@@ -185,8 +184,8 @@ impl Expander {
         let groups = batch::plan(&lengths, self.token_budget);
         // A session is taken for each inference call, so that other callers' calls can run in between.
         let results = match &self.batch_sessions {
-            Some(pool) if groups.len() > 1 => side_by_side::run(groups.len(), self.threads, |k| {
-                self.run(&groups[k], &rows, &mut *pool.take()?, 1)
+            Some(side) if groups.len() > 1 => parallel::map(groups.len(), self.threads, |k| {
+                self.run(&groups[k], &rows, &mut *side.take()?, 1)
             })?,
             _ => (groups.iter())
                 .map(|group| self.run(group, &rows, &mut *self.sessions.take()?, self.threads))

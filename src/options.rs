@@ -37,12 +37,12 @@ pub struct Options {
     /// end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
     /// hidden states (the library's decoder) they decode one inference call's vocabulary together, and a batch's
     /// inference calls run side by side on them, each on a one-thread session of its own; ONNX Runtime runs a
-    /// single call on one thread for a graph file up to 64 MB, on these threads for a larger one.
+    /// single call of a small graph on one thread and of a large one on these threads (docs/threads.md).
     pub intra_op_threads: Option<usize>,
     /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
     /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference. With the
     /// library's decoder, a batch's calls run side by side on up to [`Options::intra_op_threads`] further
-    /// one-thread sessions (opened with the expander for a graph file up to 64 MB, by the first batch otherwise).
+    /// one-thread sessions (opened with the expander for a small graph, by the first batch for a large one).
     pub sessions: usize,
     /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
     /// alone. Bounds memory whatever batch size a caller passes.

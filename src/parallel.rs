@@ -1,5 +1,5 @@
-//! Running the jobs of one expander call (tokenizing chunks of a batch, its inference calls) side by side on
-//! several threads.
+//! A parallel map: the jobs of one expander call (tokenizing chunks of a batch, its inference calls) run on
+//! several threads, their results in job order.
 //!
 //! With the library's decoder, one inference call of a small model is too little work to share between cores:
 //! ONNX Runtime's intra-op threads and the decoder's threads spend much of it waking each other. Giving each
@@ -12,14 +12,13 @@ use crate::error::{Error, Result};
 /// Runs `job(k)` for every `k` in `0..count` on up to `workers` threads; each thread takes the next `k` until
 /// none is left, so long and short jobs even out. With one thread (one worker or one job) that is the calling
 /// thread; otherwise the threads are spawned for this call and the caller waits: the bindings call from threads
-/// that change between calls (libuv's pool in Node, goroutines in Go), and with the caller as one of the workers
-/// Node's `expandBatch` ran 0.93× and 0.90× the core's docs/s (`make bench-bindings`, medians of two runs), 0.99×
-/// and 1.00× with spawned threads only.
+/// that change between calls (libuv's pool in Node, goroutines in Go), and a binding's calling thread taken as one
+/// of the workers made its batches measurably slower than the core's (BENCHMARKS.md, levers tried).
 ///
 /// Returns the results in `k` order, or the error of the first job in `k` order that failed, as a run on one
 /// thread would (the threads stop taking jobs after an error; every job before the failed one was taken already
 /// and runs to its end). A panic in a thread is resumed in the caller.
-pub(crate) fn run<R: Send>(
+pub(crate) fn map<R: Send>(
     count: usize,
     workers: usize,
     job: impl Fn(usize) -> Result<R> + Sync,
@@ -85,7 +84,7 @@ mod tests {
     fn results_come_back_in_job_order_whatever_the_thread_count() {
         for workers in [1, 2, 3, 8] {
             for count in [0, 1, 2, 5, 40] {
-                let got = run(count, workers, |k| Ok(k * k)).unwrap();
+                let got = map(count, workers, |k| Ok(k * k)).unwrap();
                 assert_eq!(got, (0..count).map(|k| k * k).collect::<Vec<_>>());
             }
         }
@@ -94,7 +93,7 @@ mod tests {
     #[test]
     fn jobs_run_on_two_spawned_threads() {
         let threads = Mutex::new(Vec::<ThreadId>::new());
-        run(64, 2, |k| {
+        map(64, 2, |k| {
             let me = std::thread::current().id();
             threads.lock().unwrap().push(me);
             if k == 0 {
@@ -121,7 +120,7 @@ mod tests {
     fn one_worker_or_one_job_runs_on_the_calling_thread() {
         let caller = std::thread::current().id();
         for (count, workers) in [(5, 1), (1, 4)] {
-            let got = run(count, workers, |_| Ok(std::thread::current().id()));
+            let got = map(count, workers, |_| Ok(std::thread::current().id()));
             assert!(got.unwrap().iter().all(|&id| id == caller));
         }
     }
@@ -129,7 +128,7 @@ mod tests {
     #[test]
     fn the_first_failed_job_in_order_is_the_error() {
         for _ in 0..50 {
-            let got = run(100, 2, |k| match k {
+            let got = map(100, 2, |k| match k {
                 3 | 4 => Err(Error::new(Status::Inference, format!("job {k} failed"))),
                 _ => Ok(k),
             });
@@ -141,7 +140,7 @@ mod tests {
     fn an_error_is_returned_and_stops_the_jobs_after_it() {
         for workers in [1, 2] {
             let ran = AtomicUsize::new(0);
-            let got = run(1000, workers, |k| {
+            let got = map(1000, workers, |k| {
                 ran.fetch_add(1, Ordering::SeqCst);
                 match k {
                     3 => Err(Error::new(Status::Inference, "job 3 failed")),

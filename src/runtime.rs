@@ -176,8 +176,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
 /// Graph rewrites of ONNX Runtime that make our models slower, as a session option (key, comma-separated
 /// names). `SkipLayerNormFusion` fuses a residual `Add` with the `LayerNormalization` after it; it fires on
 /// int8 models (whose matrix products become `MatMulIntegerToFloat`), and ONNX Runtime's CPU kernel of the fused
-/// operator is slower than the two it replaces: without it splade-tiny-int8's encoder ran 0.70-0.73 s instead of
-/// 0.89-0.90 s on the benchmark's paragraphs (one thread), and the BERT-base-shaped int8 model 9-15% faster.
+/// operator is slower than the two it replaces (BENCHMARKS.md, levers tried).
 /// Float32 models keep the same graph either way.
 const DISABLED_OPTIMIZERS: (&str, &str) = (
     "optimization.disable_specified_optimizers",

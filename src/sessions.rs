@@ -1,6 +1,6 @@
-//! A pool of ONNX Runtime sessions, so that several threads can run inference on one expander at once.
+//! ONNX Runtime inference sessions of one model, lent to the threads that call one expander at once.
 //!
-//! `ort`'s `Session::run` needs `&mut Session`, so one session serves one call at a time. The pool holds up to
+//! `ort`'s `Session::run` needs `&mut Session`, so one session serves one call at a time. [`Sessions`] holds up to
 //! `capacity` sessions: a caller takes a free one, opens a new one while under capacity, or waits for one to be
 //! returned. Sessions are opened lazily, so a single-threaded user pays for one.
 
@@ -18,28 +18,28 @@ struct State {
 }
 
 /// Up to `capacity` sessions on one model, shared by the threads of one expander.
-pub(crate) struct SessionPool {
+pub(crate) struct Sessions {
     state: Mutex<State>,
     returned: Condvar,
     capacity: usize,
     open_session: Box<dyn Fn() -> Result<Session> + Send + Sync>,
 }
 
-/// A session taken from the pool; it goes back when dropped.
-pub(crate) struct PooledSession<'p> {
-    pool: &'p SessionPool,
+/// A session lent to one caller; it goes back to its [`Sessions`] when dropped.
+pub(crate) struct LentSession<'p> {
+    owner: &'p Sessions,
     session: Option<Session>,
 }
 
-impl SessionPool {
-    /// A pool holding `first` (or nothing yet), which may grow to `capacity` sessions made by `open_session`.
+impl Sessions {
+    /// Sessions holding `first` (or nothing yet), which may grow to `capacity` sessions made by `open_session`.
     pub(crate) fn new(
         first: Option<Session>,
         capacity: usize,
         open_session: impl Fn() -> Result<Session> + Send + Sync + 'static,
     ) -> Self {
         let idle: Vec<Session> = first.into_iter().collect();
-        SessionPool {
+        Sessions {
             state: Mutex::new(State {
                 open: idle.len(),
                 idle,
@@ -51,7 +51,7 @@ impl SessionPool {
     }
 
     /// Takes a session: an idle one, a new one while under capacity, or the first one returned.
-    pub(crate) fn take(&self) -> Result<PooledSession<'_>> {
+    pub(crate) fn take(&self) -> Result<LentSession<'_>> {
         let mut state = self.state.lock();
         loop {
             if let Some(session) = state.idle.pop() {
@@ -73,7 +73,7 @@ impl SessionPool {
         }
     }
 
-    /// Opens sessions until the pool holds `capacity` of them.
+    /// Opens sessions until there are `capacity` of them.
     pub(crate) fn open_all(&self) -> Result<()> {
         let taken = (0..self.capacity)
             .map(|_| self.take())
@@ -82,36 +82,36 @@ impl SessionPool {
         Ok(())
     }
 
-    fn lend(&self, session: Session) -> PooledSession<'_> {
-        PooledSession {
-            pool: self,
+    fn lend(&self, session: Session) -> LentSession<'_> {
+        LentSession {
+            owner: self,
             session: Some(session),
         }
     }
 }
 
-impl Deref for PooledSession<'_> {
+impl Deref for LentSession<'_> {
     type Target = Session;
     fn deref(&self) -> &Session {
         self.session
             .as_ref()
-            .expect("a pooled session is present until dropped")
+            .expect("a lent session is present until dropped")
     }
 }
 
-impl DerefMut for PooledSession<'_> {
+impl DerefMut for LentSession<'_> {
     fn deref_mut(&mut self) -> &mut Session {
         self.session
             .as_mut()
-            .expect("a pooled session is present until dropped")
+            .expect("a lent session is present until dropped")
     }
 }
 
-impl Drop for PooledSession<'_> {
+impl Drop for LentSession<'_> {
     fn drop(&mut self) {
         if let Some(session) = self.session.take() {
-            self.pool.state.lock().idle.push(session);
-            self.pool.returned.notify_one();
+            self.owner.state.lock().idle.push(session);
+            self.owner.returned.notify_one();
         }
     }
 }
