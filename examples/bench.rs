@@ -4,7 +4,7 @@
 //! ```text
 //! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency]
 //!     [--docs FILE] [--queries FILE] [--threads N] [--batch N] [--max-length N] [--query-max-length N]
-//!     [--calls N] [--token-budget N] [--json]
+//!     [--calls N] [--token-budget N] [--json]          (--help describes each)
 //! ```
 //! - `docs`: every line of `--docs` (default `../shared/data/bench/paragraphs.txt`), in batches of `--batch`
 //!   (32) at `--max-length` (256); reports docs/s and the peak RSS of the process so far.
@@ -20,64 +20,74 @@
 
 use std::time::Instant;
 
+use clap::{Parser, ValueEnum};
 use spladerunner::{Expander, Options};
 
+/// The benchmark's command line (`--help` lists it).
+#[derive(Parser)]
+#[command(
+    about = "Measures spladerunner on a model: load time, documents/s, query latency, peak memory"
+)]
 struct Args {
-    model: String,
-    job: String,
-    docs: String,
-    queries: String,
+    /// The model directory [default: the set-up's .cache/models/splade-tiny].
+    #[arg(long)]
+    model: Option<String>,
+    /// Which measurement to run.
+    #[arg(long, value_enum, default_value_t = Job::All)]
+    job: Job,
+    /// Documents, one per line [default: ../shared/data/bench/paragraphs.txt].
+    #[arg(long)]
+    docs: Option<String>,
+    /// Queries, one per line [default: ../shared/data/bench/queries.txt].
+    #[arg(long)]
+    queries: Option<String>,
+    /// `Options::intra_op_threads` for `docs` and `queries` [default: one per core].
+    #[arg(long)]
     threads: Option<usize>,
+    /// Documents per `expand_batch` call.
+    #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// Tokens per document.
+    #[arg(long, default_value_t = 256)]
     max_length: usize,
+    /// Tokens per query.
+    #[arg(long, default_value_t = 64)]
     query_max_length: usize,
+    /// Timed calls of the `queries` job (and of each thread of `concurrency`, at least 200).
+    #[arg(long, default_value_t = 200)]
     calls: usize,
+    /// `Options::token_budget` [default: the library's].
+    #[arg(long)]
     token_budget: Option<usize>,
+    /// One JSON object per job and line instead of text, for `tools/compare.py`.
+    #[arg(long)]
     json: bool,
 }
 
-fn parse_args() -> Args {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let mut args = Args {
-        model: format!("{root}/.cache/models/splade-tiny"),
-        job: "all".into(),
-        docs: format!("{root}/../shared/data/bench/paragraphs.txt"),
-        queries: format!("{root}/../shared/data/bench/queries.txt"),
-        threads: None,
-        batch: 32,
-        max_length: 256,
-        query_max_length: 64,
-        calls: 200,
-        token_budget: None,
-        json: false,
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        if flag == "--json" {
-            args.json = true;
-            continue;
-        }
-        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
-        let number = || {
-            value
-                .parse::<usize>()
-                .unwrap_or_else(|_| panic!("{flag} needs a number"))
-        };
-        match flag.as_str() {
-            "--model" => args.model = value.clone(),
-            "--job" => args.job = value.clone(),
-            "--docs" => args.docs = value.clone(),
-            "--queries" => args.queries = value.clone(),
-            "--threads" => args.threads = Some(number()),
-            "--batch" => args.batch = number(),
-            "--max-length" => args.max_length = number(),
-            "--query-max-length" => args.query_max_length = number(),
-            "--calls" => args.calls = number(),
-            "--token-budget" => args.token_budget = Some(number()),
-            _ => panic!("unknown flag {flag}"),
-        }
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Job {
+    All,
+    Docs,
+    Queries,
+    Concurrency,
+}
+
+impl Args {
+    fn model(&self) -> String {
+        self.model
+            .clone()
+            .unwrap_or_else(|| format!("{}/.cache/models/splade-tiny", env!("CARGO_MANIFEST_DIR")))
     }
-    args
+}
+
+/// `given`, else the file `name` of the shared benchmark texts: under `$SPLADERUNNER_SHARED/data/bench`, by
+/// default `../shared/data/bench` beside the repository.
+fn bench_file(given: &Option<String>, name: &str) -> String {
+    given.clone().unwrap_or_else(|| {
+        let shared = std::env::var("SPLADERUNNER_SHARED")
+            .unwrap_or_else(|_| format!("{}/../shared", env!("CARGO_MANIFEST_DIR")));
+        format!("{shared}/data/bench/{name}")
+    })
 }
 
 fn lines(path: &str) -> Vec<String> {
@@ -115,12 +125,12 @@ fn open(
     }
     let start = Instant::now();
     let expander =
-        Expander::new(&args.model, options).unwrap_or_else(|e| panic!("{}: {e}", args.model));
+        Expander::new(args.model(), options).unwrap_or_else(|e| panic!("{}: {e}", args.model()));
     (expander, start.elapsed().as_secs_f64())
 }
 
 fn docs_job(args: &Args) {
-    let docs = lines(&args.docs);
+    let docs = lines(&bench_file(&args.docs, "paragraphs.txt"));
     let (expander, load_s) = open(args, args.max_length, args.threads, 1);
     let start = Instant::now();
     let mut terms = 0usize;
@@ -142,7 +152,7 @@ fn docs_job(args: &Args) {
             docs.len()
         );
     } else {
-        println!("model            {}", args.model);
+        println!("model            {}", args.model());
         println!("load             {load_s:.3} s");
         println!(
             "documents        {} in {seconds:.2} s = {docs_per_s:.1} docs/s (batch {}, max_length {}, {:.1} terms/doc)",
@@ -173,7 +183,7 @@ fn query_latencies(
 }
 
 fn queries_job(args: &Args) {
-    let queries = lines(&args.queries);
+    let queries = lines(&bench_file(&args.queries, "queries.txt"));
     let (expander, _) = open(args, args.query_max_length, args.threads, 1);
     query_latencies(&expander, &queries, 0, 20);
     let mut latencies = query_latencies(&expander, &queries, 20, args.calls);
@@ -209,7 +219,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 }
 
 fn concurrency_job(args: &Args) {
-    let queries = lines(&args.queries);
+    let queries = lines(&bench_file(&args.queries, "queries.txt"));
     let (expander, _) = open(args, args.query_max_length, Some(1), 2);
     let calls = args.calls.max(200);
     // Queries/s of `callers` threads, `calls` each.
@@ -242,16 +252,15 @@ fn concurrency_job(args: &Args) {
 }
 
 fn main() {
-    let args = parse_args();
-    match args.job.as_str() {
-        "docs" => docs_job(&args),
-        "queries" => queries_job(&args),
-        "concurrency" => concurrency_job(&args),
-        "all" => {
+    let args = Args::parse();
+    match args.job {
+        Job::Docs => docs_job(&args),
+        Job::Queries => queries_job(&args),
+        Job::Concurrency => concurrency_job(&args),
+        Job::All => {
             docs_job(&args);
             queries_job(&args);
             concurrency_job(&args);
         }
-        other => panic!("unknown job {other}: use all, docs, queries or concurrency"),
     }
 }
