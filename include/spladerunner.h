@@ -284,6 +284,22 @@ enum splade_status splade_expander_token(const struct splade_expander *expander,
                                          struct splade_error **error_out);
 
 /**
+ * Looks up the token strings of the `count` vocabulary ids `ids[0..count]`. On success writes to `tokens_out[i]`,
+ * for every `i < count`, the token of `ids[i]`: a NUL-terminated UTF-8 string owned by the expander, valid until
+ * `splade_expander_free`. `ids` and `tokens_out` may be NULL when `count` is 0. One call instead of `count` calls
+ * of `splade_expander_token`, for a binding that names every term of a vector.
+ *
+ * Fails with `SPLADE_STATUS_OUT_OF_RANGE` when an id is `>= splade_expander_vocab_size(expander)` (the message
+ * names the first such id and its index; nothing is written to `tokens_out`), or `SPLADE_STATUS_NULL_ARGUMENT`.
+ * Thread-safe.
+ */
+enum splade_status splade_expander_tokens(const struct splade_expander *expander,
+                                          const uint32_t *ids,
+                                          size_t count,
+                                          const char **tokens_out,
+                                          struct splade_error **error_out);
+
+/**
  * Returns the number of vocabulary ids (every returned id is below it), or 0 when `expander` is NULL.
  * Thread-safe.
  */

@@ -153,6 +153,55 @@ pub extern "C" fn splade_expander_token(
     })
 }
 
+/// Looks up the token strings of the `count` vocabulary ids `ids[0..count]`. On success writes to `tokens_out[i]`,
+/// for every `i < count`, the token of `ids[i]`: a NUL-terminated UTF-8 string owned by the expander, valid until
+/// `splade_expander_free`. `ids` and `tokens_out` may be NULL when `count` is 0. One call instead of `count` calls
+/// of `splade_expander_token`, for a binding that names every term of a vector.
+///
+/// Fails with `SPLADE_STATUS_OUT_OF_RANGE` when an id is `>= splade_expander_vocab_size(expander)` (the message
+/// names the first such id and its index; nothing is written to `tokens_out`), or `SPLADE_STATUS_NULL_ARGUMENT`.
+/// Thread-safe.
+#[no_mangle]
+pub extern "C" fn splade_expander_tokens(
+    expander: *const splade_expander,
+    ids: *const u32,
+    count: usize,
+    tokens_out: *mut *const c_char,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    guard(error_out, || {
+        // SAFETY: the caller passes a live expander.
+        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+        if count == 0 {
+            return Ok(());
+        }
+        if ids.is_null() {
+            return Err(null_argument("ids"));
+        }
+        if tokens_out.is_null() {
+            return Err(null_argument("tokens_out"));
+        }
+        // SAFETY: `ids` is non-NULL (checked above) and the caller passes `count` readable ids.
+        let ids = unsafe { std::slice::from_raw_parts(ids, count) };
+        let vocab = expander.vocab();
+        // Every token is looked up before the first is written: on failure `tokens_out` stays as it was.
+        let tokens = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| {
+                vocab.c_token(id).map(CStr::as_ptr).ok_or_else(|| {
+                    let error = vocab.out_of_range(id);
+                    Error::new(error.status(), format!("ids[{i}]: {}", error.message()))
+                })
+            })
+            .collect::<Result<Vec<*const c_char>, Error>>()?;
+        // SAFETY: `tokens_out` is non-NULL (checked above) and the caller passes room for `count` pointers, which
+        // cannot overlap `tokens`, a buffer of this call.
+        unsafe { std::ptr::copy_nonoverlapping(tokens.as_ptr(), tokens_out, count) };
+        Ok(())
+    })
+}
+
 /// Returns the number of vocabulary ids (every returned id is below it), or 0 when `expander` is NULL.
 /// Thread-safe.
 #[no_mangle]
