@@ -44,7 +44,8 @@ func TestHeaderCopyIsIdenticalToIncludeSpladerunnerH(t *testing.T) {
 // String gives the C name.
 func TestStatusesMirrorTheHeader(t *testing.T) {
 	header := map[string]int{}
-	for _, m := range regexp.MustCompile(`(?m)^\s*SPLADE_STATUS_([A-Z0-9_]+) = (\d+),$`).FindAllSubmatch(readHeader(t), -1) {
+	pattern := regexp.MustCompile(`(?m)^\s*SPLADE_STATUS_([A-Z0-9_]+) = (\d+),$`)
+	for _, m := range pattern.FindAllSubmatch(readHeader(t), -1) {
 		header[string(m[1])], _ = strconv.Atoi(string(m[2]))
 	}
 	ours := map[string]spladerunner.Status{
@@ -245,6 +246,12 @@ func TestExpandGivesSortedPositiveTermsAndTokens(t *testing.T) {
 	if len(terms) != v.Len() || terms["manhattan"] < 1 || terms["atomic"] < 1 {
 		t.Fatalf("TokenWeights: %d terms, manhattan %g, atomic %g", len(terms), terms["manhattan"], terms["atomic"])
 	}
+	for i, id := range v.Indices {
+		token, err := e.Token(id)
+		if err != nil || terms[token] != v.Weights[i] {
+			t.Fatalf("id %d: Token %q (%v), weight %g, TokenWeights %g", id, token, err, v.Weights[i], terms[token])
+		}
+	}
 	if token, err := e.Token(0); err != nil || token != "[PAD]" {
 		t.Fatalf("Token(0) = %q, %v", token, err)
 	}
@@ -260,6 +267,25 @@ func TestExpandGivesSortedPositiveTermsAndTokens(t *testing.T) {
 	_, err = e.TokenWeights(spladerunner.SparseVector{Indices: []uint32{1, 2}, Weights: []float32{1}})
 	if !errors.Is(err, spladerunner.ErrInvalidArgument) {
 		t.Fatalf("TokenWeights with 2 ids and 1 weight: %v", err)
+	}
+}
+
+// Two ids of one token string: TokenWeights keeps the later one's weight (here the smaller).
+func TestTokenWeightsOfIdsSharingATokenKeepTheLaterWeight(t *testing.T) {
+	e, err := spladerunner.New(sharedTokenModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, id := range []uint32{1, 2} {
+		if token, err := e.Token(id); err != nil || token != "" {
+			t.Fatalf("Token(%d) = %q, %v", id, token, err)
+		}
+	}
+	v := spladerunner.SparseVector{Indices: []uint32{1, 2, 7128}, Weights: []float32{0.5, 0.25, 2}}
+	terms, err := e.TokenWeights(v)
+	if err != nil || fmt.Sprint(terms) != "map[:0.25 manhattan:2]" {
+		t.Fatalf("TokenWeights = %v, %v", terms, err)
 	}
 }
 
