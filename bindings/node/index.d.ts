@@ -103,7 +103,10 @@ export declare class Expander {
 
   /** The token string of a vocabulary id; `SPLADE_STATUS_OUT_OF_RANGE` unless `0 <= id < vocabSize`. */
   token(id: number): string;
-  /** The vector as `{ token: weight }`. */
+  /**
+   * The vector as `{ token: weight }`, in id order, the tokens looked up in one C call (should two ids share a
+   * token string, the later one's weight is kept). `SPLADE_STATUS_OUT_OF_RANGE` for an id outside the vocabulary.
+   */
   tokenWeights(vector: SparseVector): Record<string, number>;
   /**
    * The vector as JSON in a shape a search engine accepts: `'indices-values'` (Qdrant, Milvus), `'token-weights'`
