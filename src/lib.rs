@@ -23,7 +23,7 @@ mod batch;
 mod decoder;
 mod error;
 mod expander;
-pub mod ffi;
+mod ffi;
 mod format;
 mod model;
 mod options;

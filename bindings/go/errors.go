@@ -7,20 +7,21 @@ import "C"
 // Status is the kind of a failure: the C library's splade_status, with the same stable numbers.
 type Status int
 
-// The statuses of the C API (enum splade_status in spladerunner.h). A test checks them against the header.
+// The statuses of the C API, taken from enum splade_status in spladerunner.h (so their numbers cannot drift); a
+// test checks that every status of the header has its constant here, and no other.
 const (
-	StatusOK                 Status = 0  // success
-	StatusNullArgument       Status = 1  // a required pointer was NULL (not returned by this package's API)
-	StatusInvalidArgument    Status = 2  // an argument or option out of range, or one the model cannot honour
-	StatusInvalidUTF8        Status = 3  // a text is not valid UTF-8
-	StatusModelNotFound      Status = 4  // no model directory, or no model.onnx / tokenizer.json in it
-	StatusInvalidModel       Status = 5  // a model file is corrupt or does not fit the model directory contract
-	StatusTokenization       Status = 6  // the tokenizer failed on a text
-	StatusRuntimeUnavailable Status = 7  // ONNX Runtime could not be loaded
-	StatusInference          Status = 8  // ONNX Runtime failed while running the model
-	StatusOutOfRange         Status = 9  // a token id outside the vocabulary
-	StatusClosed             Status = 10 // an Expander used after Close
-	StatusPanic              Status = 99 // a bug in spladerunner; please report it
+	StatusOK                 Status = C.SPLADE_STATUS_OK                  // success
+	StatusNullArgument       Status = C.SPLADE_STATUS_NULL_ARGUMENT       // a NULL pointer argument (never from this API)
+	StatusInvalidArgument    Status = C.SPLADE_STATUS_INVALID_ARGUMENT    // an argument or option out of range
+	StatusInvalidUTF8        Status = C.SPLADE_STATUS_INVALID_UTF8        // a text is not valid UTF-8
+	StatusModelNotFound      Status = C.SPLADE_STATUS_MODEL_NOT_FOUND     // a model directory or file is missing
+	StatusInvalidModel       Status = C.SPLADE_STATUS_INVALID_MODEL       // a model file is corrupt or breaks the contract
+	StatusTokenization       Status = C.SPLADE_STATUS_TOKENIZATION        // the tokenizer failed on a text
+	StatusRuntimeUnavailable Status = C.SPLADE_STATUS_RUNTIME_UNAVAILABLE // ONNX Runtime could not be loaded
+	StatusInference          Status = C.SPLADE_STATUS_INFERENCE           // ONNX Runtime failed while running the model
+	StatusOutOfRange         Status = C.SPLADE_STATUS_OUT_OF_RANGE        // a token id outside the vocabulary
+	StatusClosed             Status = C.SPLADE_STATUS_CLOSED              // an Expander used after Close
+	StatusPanic              Status = C.SPLADE_STATUS_PANIC               // a bug in spladerunner; please report it
 )
 
 // String returns the C name of the status, for example "SPLADE_STATUS_INVALID_UTF8", or

@@ -81,6 +81,51 @@ func open(t testing.TB, name string, opts ...spladerunner.Option) *spladerunner.
 	return e
 }
 
+// sharedTokenModel makes, in a temporary directory, splade-tiny with ids 1 and 2 ("[unused0]", "[unused1]")
+// moved to 30522 and 30523 in its tokenizer: the vocabulary keeps its size (30522, the model's), and ids 1 and 2
+// have no token, so both read as "": two ids that share a token string, which no shipped model has.
+func sharedTokenModel(t testing.TB) string {
+	t.Helper()
+	src := modelDir("splade-tiny")
+	dir := t.TempDir()
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, entry := range entries {
+		if entry.Name() == "tokenizer.json" {
+			continue
+		}
+		target, err := filepath.Abs(filepath.Join(src, entry.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, filepath.Join(dir, entry.Name())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(src, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokenizer map[string]any
+	if err := json.Unmarshal(data, &tokenizer); err != nil {
+		t.Fatal(err)
+	}
+	vocab := tokenizer["model"].(map[string]any)["vocab"].(map[string]any)
+	if vocab["[unused0]"] != 1.0 || vocab["[unused1]"] != 2.0 {
+		t.Fatalf("splade-tiny's ids 1 and 2 are not [unused0] and [unused1]")
+	}
+	vocab["[unused0]"], vocab["[unused1]"] = 30522, 30523
+	if data, err = json.Marshal(tokenizer); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 // lines reads a file of one text per line (the benchmark data).
 func lines(t testing.TB, path string) []string {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 
 // An Option sets one setting of New. Each one calls the C setter of the same name (splade_options_set_*), which
 // checks the value; New returns the setter's error. Defaults and checks are the C library's, listed on each
-// option.
+// option. A test holds the options to the header's setters, one for one.
 type Option func(*options) error
 
 // options wraps the C options builder while New applies the Options to it.

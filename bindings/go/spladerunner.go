@@ -187,11 +187,6 @@ func (e *Expander) Token(id uint32) (string, error) {
 	if e.handle == nil {
 		return "", closedError("Token")
 	}
-	return e.token(id)
-}
-
-// token looks up one id; the caller holds e.mu for reading and has checked the handle.
-func (e *Expander) token(id uint32) (string, error) {
 	var token *C.char
 	var cerr *C.splade_error
 	status := C.splade_expander_token(e.handle, C.uint32_t(id), &token, &cerr)
@@ -202,9 +197,9 @@ func (e *Expander) token(id uint32) (string, error) {
 	return C.GoString(token), nil // the C string is owned by the expander: copy it
 }
 
-// TokenWeights returns the vector v as token → weight, looking every id up with Token (should two ids share a
-// token string, the later one's weight is kept). It fails with
-// ErrOutOfRange for an id outside the vocabulary, and with ErrInvalidArgument when v's slices differ in length.
+// TokenWeights returns the vector v as token → weight, the tokens looked up in one C call (should two ids share
+// a token string, the later one's weight is kept). It fails with ErrOutOfRange for an id outside the vocabulary,
+// and with ErrInvalidArgument when v's slices differ in length.
 func (e *Expander) TokenWeights(v SparseVector) (map[string]float32, error) {
 	if len(v.Indices) != len(v.Weights) {
 		return nil, lengthError(v)
@@ -214,13 +209,25 @@ func (e *Expander) TokenWeights(v SparseVector) (map[string]float32, error) {
 	if e.handle == nil {
 		return nil, closedError("TokenWeights")
 	}
-	terms := make(map[string]float32, len(v.Indices))
-	for i, id := range v.Indices {
-		token, err := e.token(id)
-		if err != nil {
-			return nil, err
-		}
-		terms[token] = v.Weights[i]
+	n := len(v.Indices)
+	// C writes the expander's C strings into tokens: Go memory that holds no Go pointers, as are v's ids, so both
+	// may be passed for the call.
+	tokens := make([]*C.char, n)
+	var ids *C.uint32_t
+	var tokensArg **C.char
+	if n > 0 {
+		ids = (*C.uint32_t)(unsafe.Pointer(&v.Indices[0]))
+		tokensArg = &tokens[0]
+	}
+	var cerr *C.splade_error
+	status := C.splade_expander_tokens(e.handle, ids, C.size_t(n), tokensArg, &cerr)
+	runtime.KeepAlive(e)
+	if status != C.SPLADE_STATUS_OK {
+		return nil, takeError(status, cerr)
+	}
+	terms := make(map[string]float32, n)
+	for i, token := range tokens {
+		terms[C.GoString(token)] = v.Weights[i] // the C strings are owned by the expander: copy them
 	}
 	return terms, nil
 }

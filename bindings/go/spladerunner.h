@@ -201,17 +201,26 @@ extern "C" {
 
 /**
  * Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL. Thread-safe.
+ *
+ * # Safety
+ * `error` must be NULL or an error from this library not yet freed.
  */
 enum splade_status splade_error_status(const struct splade_error *error);
 
 /**
  * Returns the message of `error`: NUL-terminated UTF-8, owned by `error` and valid until `splade_error_free`.
  * Returns an empty string when `error` is NULL. Thread-safe.
+ *
+ * # Safety
+ * `error` must be NULL or an error from this library not yet freed.
  */
 const char *splade_error_message(const struct splade_error *error);
 
 /**
  * Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
+ *
+ * # Safety
+ * `error` must be NULL or an error from this library not yet freed; it is freed once, and not used after.
  */
 void splade_error_free(struct splade_error *error);
 
@@ -231,6 +240,10 @@ const char *splade_status_name(int status);
  * vocabulary size that differs from the tokenizer's), `SPLADE_STATUS_RUNTIME_UNAVAILABLE` (ONNX Runtime cannot
  * be loaded, or this process already loaded it from another path), `SPLADE_STATUS_INVALID_ARGUMENT` (an option
  * the model cannot honour) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ * `model_dir` must be NULL or a NUL-terminated string; `options` NULL or options from `splade_options_new` not
+ * yet freed, which no other thread changes during the call; `expander_out` and `error_out` NULL or writable.
  */
 enum splade_status splade_expander_new(const char *model_dir,
                                        const struct splade_options *options,
@@ -239,6 +252,10 @@ enum splade_status splade_expander_new(const char *model_dir,
 
 /**
  * Frees `expander`. NULL is a no-op. No other call may be using it.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander from `splade_expander_new` not yet freed; it is freed once, and not
+ * used after.
  */
 void splade_expander_free(struct splade_expander *expander);
 
@@ -249,6 +266,10 @@ void splade_expander_free(struct splade_expander *expander);
  * Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
  * `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
  * or the model's output did not fit). Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed; `text` NULL or `text_len` readable bytes, unchanged
+ * during the call; `vector_out` and `error_out` NULL or writable.
  */
 enum splade_status splade_expander_expand(const struct splade_expander *expander,
                                           const uint8_t *text,
@@ -263,6 +284,11 @@ enum splade_status splade_expander_expand(const struct splade_expander *expander
  * `splade_sparse_batch_free`. `texts` and `text_lens` may be NULL when `count` is 0.
  *
  * Fails like `splade_expander_expand`; the message of an invalid text names its index. Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed; `texts` and `text_lens` NULL or `count` readable
+ * entries each, `texts[i]` NULL or `text_lens[i]` readable bytes, all unchanged during the call; `batch_out` and
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_expander_expand_batch(const struct splade_expander *expander,
                                                 const uint8_t *const *texts,
@@ -277,6 +303,9 @@ enum splade_status splade_expander_expand_batch(const struct splade_expander *ex
  *
  * Fails with `SPLADE_STATUS_OUT_OF_RANGE` when `id >= splade_expander_vocab_size(expander)`, or
  * `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed; `token_out` and `error_out` NULL or writable.
  */
 enum splade_status splade_expander_token(const struct splade_expander *expander,
                                          uint32_t id,
@@ -284,14 +313,40 @@ enum splade_status splade_expander_token(const struct splade_expander *expander,
                                          struct splade_error **error_out);
 
 /**
+ * Looks up the token strings of the `count` vocabulary ids `ids[0..count]`. On success writes to `tokens_out[i]`,
+ * for every `i < count`, the token of `ids[i]`: a NUL-terminated UTF-8 string owned by the expander, valid until
+ * `splade_expander_free`. `ids` and `tokens_out` may be NULL when `count` is 0. One call instead of `count` calls
+ * of `splade_expander_token`, for a binding that names every term of a vector.
+ *
+ * Fails with `SPLADE_STATUS_OUT_OF_RANGE` when an id is `>= splade_expander_vocab_size(expander)` (the message
+ * names the first such id and its index; nothing is written to `tokens_out`), or `SPLADE_STATUS_NULL_ARGUMENT`.
+ * Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed; `ids` NULL or `count` readable ids, unchanged during the
+ * call; `tokens_out` NULL or room for `count` pointers, writable; `error_out` NULL or writable.
+ */
+enum splade_status splade_expander_tokens(const struct splade_expander *expander,
+                                          const uint32_t *ids,
+                                          size_t count,
+                                          const char **tokens_out,
+                                          struct splade_error **error_out);
+
+/**
  * Returns the number of vocabulary ids (every returned id is below it), or 0 when `expander` is NULL.
  * Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed.
  */
 size_t splade_expander_vocab_size(const struct splade_expander *expander);
 
 /**
  * Returns the number of tokens of a text's window (special tokens included): a text is truncated to it, or cut
  * into up to `max_windows` windows of it. 0 when `expander` is NULL. Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed.
  */
 size_t splade_expander_max_length(const struct splade_expander *expander);
 
@@ -304,6 +359,11 @@ size_t splade_expander_max_length(const struct splade_expander *expander);
  *
  * Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
  * outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed; `vector` NULL or a vector whose `indices` and `weights`
+ * are NULL or `len` readable entries each, all unchanged during the call; `json_out`, `len_out` and `error_out`
+ * NULL or writable.
  */
 enum splade_status splade_expander_to_json(const struct splade_expander *expander,
                                            const struct splade_sparse_vector *vector,
@@ -317,6 +377,10 @@ enum splade_status splade_expander_to_json(const struct splade_expander *expande
  * Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
  * of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
  * while another call uses `string`.
+ *
+ * # Safety
+ * `string` must be NULL or a string from `splade_expander_to_json` not yet freed; it is freed once, and not used
+ * after.
  */
 void splade_string_free(char *string);
 
@@ -328,6 +392,10 @@ struct splade_options *splade_options_new(void);
 
 /**
  * Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed; they are freed once, and not used
+ * after.
  */
 void splade_options_free(struct splade_options *options);
 
@@ -336,6 +404,10 @@ void splade_options_free(struct splade_options *options);
  * default: the model's own limit from its config files, at most 512. Checked against the model by
  * `splade_expander_new`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one
  * `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_max_length(struct splade_options *options,
                                                  size_t max_length,
@@ -346,6 +418,10 @@ enum splade_status splade_options_set_max_length(struct splade_options *options,
  * each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`, else
  * `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
  * thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_max_windows(struct splade_options *options,
                                                   size_t max_windows,
@@ -356,6 +432,10 @@ enum splade_status splade_options_set_max_windows(struct splade_options *options
  * `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
  * Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see
  * `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_window_overlap(struct splade_options *options,
                                                      size_t window_overlap,
@@ -364,6 +444,10 @@ enum splade_status splade_options_set_window_overlap(struct splade_options *opti
 /**
  * Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_top_k(struct splade_options *options,
                                             size_t top_k,
@@ -373,6 +457,10 @@ enum splade_status splade_options_set_top_k(struct splade_options *options,
  * Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite and
  * `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL.
  * Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_min_weight(struct splade_options *options,
                                                  float min_weight,
@@ -382,6 +470,10 @@ enum splade_status splade_options_set_min_weight(struct splade_options *options,
  * Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
  * vector when `drop` is true. Default false: the vectors as the model makes them. Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_drop_special_tokens(struct splade_options *options,
                                                           bool drop,
@@ -395,6 +487,10 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
  * its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
  * larger one. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
  * (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_intra_op_threads(struct splade_options *options,
                                                        size_t threads,
@@ -405,6 +501,10 @@ enum splade_status splade_options_set_intra_op_threads(struct splade_options *op
  * needed). Default 1. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
  * batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_sessions(struct splade_options *options,
                                                size_t sessions,
@@ -414,6 +514,10 @@ enum splade_status splade_options_set_sessions(struct splade_options *options,
  * Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
  * runs, alone. Default 256. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_token_budget(struct splade_options *options,
                                                    size_t token_budget,
@@ -424,6 +528,10 @@ enum splade_status splade_options_set_token_budget(struct splade_options *option
  * library tried. Without it: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the
  * system's search path. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
  * thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `path` NULL or a NUL-terminated string; `error_out` NULL or writable.
  */
 enum splade_status splade_options_set_ort_library_path(struct splade_options *options,
                                                        const char *path,
@@ -432,11 +540,19 @@ enum splade_status splade_options_set_ort_library_path(struct splade_options *op
 /**
  * Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
  * while another call uses `vector`.
+ *
+ * # Safety
+ * `vector` must be NULL or a vector from `splade_expander_expand` not yet freed, with its fields as the library
+ * wrote them; it is freed once, and not used after.
  */
 void splade_sparse_vector_free(struct splade_sparse_vector *vector);
 
 /**
  * Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
+ *
+ * # Safety
+ * `batch` must be NULL or a batch from `splade_expander_expand_batch` not yet freed, with its fields as the
+ * library wrote them; it is freed once, and neither it nor its vectors are used after.
  */
 void splade_sparse_batch_free(struct splade_sparse_batch *batch);
 

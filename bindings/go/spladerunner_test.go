@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
 
 	spladerunner "github.com/spladerunner/spladerunner-go"
 )
@@ -35,11 +40,13 @@ func TestHeaderCopyIsIdenticalToIncludeSpladerunnerH(t *testing.T) {
 	}
 }
 
-// Every status of the header has its Go constant with the same number, and String gives the C name.
+// Every status of the header has its Go constant with the same number, and the package declares no other;
+// String gives the C name.
 func TestStatusesMirrorTheHeader(t *testing.T) {
-	header, err := os.ReadFile("spladerunner.h")
-	if err != nil {
-		t.Fatal(err)
+	header := map[string]int{}
+	pattern := regexp.MustCompile(`(?m)^\s*SPLADE_STATUS_([A-Z0-9_]+) = (\d+),$`)
+	for _, m := range pattern.FindAllSubmatch(readHeader(t), -1) {
+		header[string(m[1])], _ = strconv.Atoi(string(m[2]))
 	}
 	ours := map[string]spladerunner.Status{
 		"OK":                  spladerunner.StatusOK,
@@ -55,13 +62,10 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 		"CLOSED":              spladerunner.StatusClosed,
 		"PANIC":               spladerunner.StatusPanic,
 	}
-	matches := regexp.MustCompile(`(?m)^\s*SPLADE_STATUS_([A-Z0-9_]+) = (\d+),$`).FindAllSubmatch(header, -1)
-	if len(matches) != len(ours) {
-		t.Fatalf("the header has %d statuses, the package %d", len(matches), len(ours))
+	if len(header) < 12 {
+		t.Fatalf("only %d statuses read from the header", len(header))
 	}
-	for _, m := range matches {
-		name := string(m[1])
-		number, _ := strconv.Atoi(string(m[2]))
+	for name, number := range header {
 		status, ok := ours[name]
 		if !ok || int(status) != number {
 			t.Errorf("SPLADE_STATUS_%s = %d: the package has %d (present: %v)", name, number, status, ok)
@@ -70,6 +74,35 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 			t.Errorf("Status(%d).String() = %q", number, got)
 		}
 	}
+	for name := range ours {
+		if _, ok := header[name]; !ok {
+			t.Errorf("Status%s: the header has no SPLADE_STATUS_%s", name, name)
+		}
+	}
+	// The package's own declarations: every constant of type Status names a header status, and each one once.
+	declared := map[string]string{}
+	for _, decl := range packageSource(t) {
+		gen, ok := decl.(*ast.GenDecl)
+		if !ok || gen.Tok != token.CONST {
+			continue
+		}
+		for _, spec := range gen.Specs {
+			value := spec.(*ast.ValueSpec)
+			if typ, ok := value.Type.(*ast.Ident); !ok || typ.Name != "Status" {
+				continue
+			}
+			for i, ident := range value.Names {
+				name := strings.TrimPrefix(cName(value.Values[i]), "SPLADE_STATUS_")
+				if _, ok := header[name]; !ok || declared[name] != "" {
+					t.Errorf("const %s = C.%s: not a header status, or one already declared", ident.Name, cName(value.Values[i]))
+				}
+				declared[name] = ident.Name
+			}
+		}
+	}
+	if len(declared) != len(header) {
+		t.Errorf("the package declares %d Status constants, the header has %d statuses", len(declared), len(header))
+	}
 	for _, unknown := range []spladerunner.Status{-1, 11, 98, 100, 1 << 40} {
 		if got := unknown.String(); got != "SPLADE_STATUS_UNKNOWN" {
 			t.Errorf("Status(%d).String() = %q", int(unknown), got)
@@ -77,11 +110,102 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 	}
 }
 
-func TestVersionMatchesTheHeader(t *testing.T) {
+// Every option setter of the header (splade_options_set_NAME) has the Option WithName that calls it, and every
+// Option of the package calls one setter of the header.
+func TestOptionsMirrorTheHeader(t *testing.T) {
+	header := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\bsplade_options_set_(\w+)\(`).FindAllSubmatch(readHeader(t), -1) {
+		header[string(m[1])] = true
+	}
+	if len(header) < 10 {
+		t.Fatalf("only %d option setters read from the header", len(header))
+	}
+	options := map[string]string{}
+	for _, decl := range packageSource(t) {
+		fn, ok := decl.(*ast.FuncDecl)
+		if !ok || fn.Recv != nil || !fn.Name.IsExported() || fn.Type.Results == nil ||
+			len(fn.Type.Results.List) != 1 || types.ExprString(fn.Type.Results.List[0].Type) != "Option" {
+			continue
+		}
+		setters := map[string]bool{}
+		ast.Inspect(fn.Body, func(n ast.Node) bool {
+			if name, ok := strings.CutPrefix(cName(n), "splade_options_set_"); ok {
+				setters[name] = true
+			}
+			return true
+		})
+		want := snakeCase(strings.TrimPrefix(fn.Name.Name, "With"))
+		if len(setters) != 1 || !setters[want] {
+			t.Errorf("%s calls the setters %v, not splade_options_set_%s alone", fn.Name.Name, setters, want)
+		}
+		if !header[want] {
+			t.Errorf("%s: the header has no splade_options_set_%s", fn.Name.Name, want)
+		}
+		options[want] = fn.Name.Name
+	}
+	for name := range header {
+		if options[name] == "" {
+			t.Errorf("splade_options_set_%s has no Option in the package", name)
+		}
+	}
+}
+
+// readHeader returns the package's copy of the header (checked against include/spladerunner.h above).
+func readHeader(t *testing.T) []byte {
+	t.Helper()
 	header, err := os.ReadFile("spladerunner.h")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return header
+}
+
+// packageSource returns the top-level declarations of the package's non-test Go files.
+func packageSource(t *testing.T) []ast.Decl {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var decls []ast.Decl
+	fset := token.NewFileSet()
+	for _, file := range files {
+		if strings.HasSuffix(file, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if err != nil {
+			t.Fatal(err)
+		}
+		decls = append(decls, f.Decls...)
+	}
+	return decls
+}
+
+// cName returns NAME when node is the cgo reference C.NAME, else "".
+func cName(node ast.Node) string {
+	if sel, ok := node.(*ast.SelectorExpr); ok {
+		if pkg, ok := sel.X.(*ast.Ident); ok && pkg.Name == "C" {
+			return sel.Sel.Name
+		}
+	}
+	return ""
+}
+
+// snakeCase turns a Go name into the C one: "IntraOpThreads" → "intra_op_threads", "TopK" → "top_k".
+func snakeCase(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+func TestVersionMatchesTheHeader(t *testing.T) {
+	header := readHeader(t)
 	var parts []string
 	for _, name := range []string{"MAJOR", "MINOR", "PATCH"} {
 		m := regexp.MustCompile(`#define SPLADE_VERSION_` + name + ` (\d+)`).FindSubmatch(header)
@@ -122,6 +246,12 @@ func TestExpandGivesSortedPositiveTermsAndTokens(t *testing.T) {
 	if len(terms) != v.Len() || terms["manhattan"] < 1 || terms["atomic"] < 1 {
 		t.Fatalf("TokenWeights: %d terms, manhattan %g, atomic %g", len(terms), terms["manhattan"], terms["atomic"])
 	}
+	for i, id := range v.Indices {
+		token, err := e.Token(id)
+		if err != nil || terms[token] != v.Weights[i] {
+			t.Fatalf("id %d: Token %q (%v), weight %g, TokenWeights %g", id, token, err, v.Weights[i], terms[token])
+		}
+	}
 	if token, err := e.Token(0); err != nil || token != "[PAD]" {
 		t.Fatalf("Token(0) = %q, %v", token, err)
 	}
@@ -137,6 +267,25 @@ func TestExpandGivesSortedPositiveTermsAndTokens(t *testing.T) {
 	_, err = e.TokenWeights(spladerunner.SparseVector{Indices: []uint32{1, 2}, Weights: []float32{1}})
 	if !errors.Is(err, spladerunner.ErrInvalidArgument) {
 		t.Fatalf("TokenWeights with 2 ids and 1 weight: %v", err)
+	}
+}
+
+// Two ids of one token string: TokenWeights keeps the later one's weight (here the smaller).
+func TestTokenWeightsOfIdsSharingATokenKeepTheLaterWeight(t *testing.T) {
+	e, err := spladerunner.New(sharedTokenModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for _, id := range []uint32{1, 2} {
+		if token, err := e.Token(id); err != nil || token != "" {
+			t.Fatalf("Token(%d) = %q, %v", id, token, err)
+		}
+	}
+	v := spladerunner.SparseVector{Indices: []uint32{1, 2, 7128}, Weights: []float32{0.5, 0.25, 2}}
+	terms, err := e.TokenWeights(v)
+	if err != nil || fmt.Sprint(terms) != "map[:0.25 manhattan:2]" {
+		t.Fatalf("TokenWeights = %v, %v", terms, err)
 	}
 }
 

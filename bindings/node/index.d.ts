@@ -11,8 +11,9 @@ export interface SparseVector {
 }
 
 /**
- * Options of `new Expander`, mirroring the C options (`splade_options_set_*`). An option left out, `undefined`
- * or `null` keeps the C default; the C library checks the values. An unknown option name is a TypeError.
+ * Options of `new Expander`, mirroring the C options (`splade_options_set_*`) one for one (a test holds the two
+ * lists equal). An option left out, `undefined` or `null` keeps the C default; the C library checks the values. An
+ * unknown option name is a TypeError.
  */
 export interface ExpanderOptions {
   /** Tokens per text, special tokens included; longer texts are truncated. 0 or absent: the model's limit, at most 512. */
@@ -52,7 +53,10 @@ export interface ExpanderOptions {
   ortLibraryPath?: string;
 }
 
-/** The name of a C status, as found in `SpladeError.code`. */
+/**
+ * The name of a C status, as found in `SpladeError.code`: every `SPLADE_STATUS_*` of the header but OK (a test
+ * holds the two lists equal).
+ */
 export type SpladeStatusName =
   | 'SPLADE_STATUS_NULL_ARGUMENT'
   | 'SPLADE_STATUS_INVALID_ARGUMENT'
@@ -103,7 +107,10 @@ export declare class Expander {
 
   /** The token string of a vocabulary id; `SPLADE_STATUS_OUT_OF_RANGE` unless `0 <= id < vocabSize`. */
   token(id: number): string;
-  /** The vector as `{ token: weight }`. */
+  /**
+   * The vector as `{ token: weight }`, in id order, the tokens looked up in one C call (should two ids share a
+   * token string, the later one's weight is kept). `SPLADE_STATUS_OUT_OF_RANGE` for an id outside the vocabulary.
+   */
   tokenWeights(vector: SparseVector): Record<string, number>;
   /**
    * The vector as JSON in a shape a search engine accepts: `'indices-values'` (Qdrant, Milvus), `'token-weights'`

@@ -1,6 +1,6 @@
 'use strict';
-// spladerunner for Node: the addon (src/addon.c, over the C library) plus one helper, tokenWeights.
-// Everything else (validation, defaults, pruning) happens in the C library; see index.d.ts for the API.
+// spladerunner for Node: the addon (src/addon.c, over the C library), loaded and exported. Validation, defaults
+// and pruning happen in the C library; see index.d.ts for the API.
 
 let native;
 try {
@@ -13,30 +13,6 @@ try {
 }
 
 const { Expander } = native;
-
-Object.defineProperty(Expander.prototype, 'tokenWeights', {
-  /**
-   * The vector as `{ token: weight }` (for Elasticsearch, OpenSearch, Vespa...). Token strings come from
-   * token(id), so this throws like it (for example SPLADE_STATUS_CLOSED after close()).
-   */
-  value: function tokenWeights(vector) {
-    const indices = vector !== null && typeof vector === 'object' ? vector.indices : undefined;
-    const weights = vector !== null && typeof vector === 'object' ? vector.weights : undefined;
-    if (indices == null || weights == null || typeof indices.length !== 'number' ||
-        indices.length !== weights.length) {
-      const error = new TypeError('vector must be { indices, weights } of equal lengths, as expand() returns');
-      error.code = 'ERR_INVALID_ARG_TYPE';
-      throw error;
-    }
-    const entries = new Array(indices.length);
-    for (let i = 0; i < indices.length; i++) entries[i] = [this.token(indices[i]), weights[i]];
-    // fromEntries defines own properties, so even a token named "__proto__" becomes a plain key.
-    return Object.fromEntries(entries);
-  },
-  writable: true,
-  configurable: true,
-  enumerable: false,
-});
 
 module.exports = {
   Expander,

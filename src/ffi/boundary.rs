@@ -1,5 +1,6 @@
 //! The panic boundary and error hand-off shared by every exported function.
 
+use std::ffi::{c_char, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::error::{Error, Result, Status};
@@ -7,7 +8,13 @@ use crate::ffi::error::splade_error;
 
 /// Runs `body`, catching any panic, and reports its outcome the C way: the status is returned and, on failure,
 /// an error object is written to `*error_out` when `error_out` is not NULL.
-pub fn guard(error_out: *mut *mut splade_error, body: impl FnOnce() -> Result<()>) -> Status {
+///
+/// # Safety
+/// `error_out` must be NULL or valid for writing one `splade_error *`.
+pub unsafe fn guard(
+    error_out: *mut *mut splade_error,
+    body: impl FnOnce() -> Result<()>,
+) -> Status {
     let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| {
         let message = payload
             .downcast_ref::<&str>()
@@ -24,8 +31,8 @@ pub fn guard(error_out: *mut *mut splade_error, body: impl FnOnce() -> Result<()
         Err(error) => {
             let status = error.status();
             if !error_out.is_null() {
-                // SAFETY: the caller passed a writable `splade_error **` (checked non-NULL above).
-                unsafe { *error_out = splade_error::boxed(error) };
+                // SAFETY: `error_out` is not NULL, so this function's contract makes it writable.
+                unsafe { error_out.write(splade_error::boxed(error)) };
             }
             status
         }
@@ -42,12 +49,22 @@ pub fn null_argument(what: &str) -> Error {
     Error::new(Status::NullArgument, format!("argument {what} is NULL"))
 }
 
-/// Borrows `*ptr`, or fails naming the NULL argument.
+/// Returns the handle argument `value`, or fails naming it when it is NULL (`None`).
+pub fn required<T>(value: Option<T>, what: &str) -> Result<T> {
+    value.ok_or_else(|| null_argument(what))
+}
+
+/// Borrows the NUL-terminated string `ptr`, or fails naming the NULL argument.
 ///
 /// # Safety
-/// `ptr` must be NULL or point to a live `T` for the returned lifetime.
-pub unsafe fn borrow<'a, T>(ptr: *const T, what: &str) -> Result<&'a T> {
-    unsafe { ptr.as_ref() }.ok_or_else(|| null_argument(what))
+/// `ptr` must be NULL or point to a NUL-terminated string that stays readable and unchanged for the returned
+/// lifetime.
+pub unsafe fn c_str<'a>(ptr: *const c_char, what: &str) -> Result<&'a CStr> {
+    if ptr.is_null() {
+        return Err(null_argument(what));
+    }
+    // SAFETY: `ptr` is not NULL, so this function's contract makes it a readable NUL-terminated string.
+    Ok(unsafe { CStr::from_ptr(ptr) })
 }
 
 /// Writes `value` to an out-parameter, or fails naming the NULL argument.
@@ -58,6 +75,7 @@ pub unsafe fn write_out<T>(out: *mut T, what: &str, value: T) -> Result<()> {
     if out.is_null() {
         return Err(null_argument(what));
     }
+    // SAFETY: `out` is not NULL, so this function's contract makes it writable.
     unsafe { out.write(value) };
     Ok(())
 }
@@ -65,7 +83,7 @@ pub unsafe fn write_out<T>(out: *mut T, what: &str, value: T) -> Result<()> {
 /// Borrows UTF-8 text given as pointer + length. `(NULL, 0)` is the empty text.
 ///
 /// # Safety
-/// When `len > 0`, `ptr` must point to `len` readable bytes for the returned lifetime.
+/// When `len > 0`, `ptr` must point to `len` bytes that stay readable and unchanged for the returned lifetime.
 pub unsafe fn utf8<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a str> {
     if len == 0 {
         return Ok("");
@@ -73,6 +91,7 @@ pub unsafe fn utf8<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a str
     if ptr.is_null() {
         return Err(null_argument(what));
     }
+    // SAFETY: `ptr` is not NULL and `len > 0`, so this function's contract makes `len` bytes readable.
     let bytes = unsafe { std::slice::from_raw_parts(ptr, len) };
     std::str::from_utf8(bytes).map_err(|e| {
         Error::new(
@@ -92,16 +111,19 @@ mod tests {
     #[test]
     fn a_panic_becomes_a_status_and_an_error() {
         let mut error: *mut splade_error = std::ptr::null_mut();
-        let status = guard(&mut error, || panic!("boom"));
+        // SAFETY: `error` is a local, writable.
+        let status = unsafe { guard(&mut error, || panic!("boom")) };
         assert_eq!(status, Status::Panic);
         assert!(!error.is_null());
+        // SAFETY: `guard` wrote a boxed error, owned here and freed once.
         let error = unsafe { Box::from_raw(error) };
         assert!(error.error().message().contains("boom"));
     }
 
     #[test]
     fn an_error_without_error_out_still_returns_its_status() {
-        let status = guard(std::ptr::null_mut(), || Err(null_argument("x")));
+        // SAFETY: a NULL `error_out` is allowed.
+        let status = unsafe { guard(std::ptr::null_mut(), || Err(null_argument("x"))) };
         assert_eq!(status, Status::NullArgument);
     }
 }

@@ -27,31 +27,35 @@ impl splade_error {
 }
 
 /// Returns the status of `error`, or `SPLADE_STATUS_NULL_ARGUMENT` when `error` is NULL. Thread-safe.
+///
+/// # Safety
+/// `error` must be NULL or an error from this library not yet freed.
 #[no_mangle]
-pub extern "C" fn splade_error_status(error: *const splade_error) -> Status {
-    // SAFETY: `error` is NULL or a live error from this library.
+pub unsafe extern "C" fn splade_error_status(error: Option<&splade_error>) -> Status {
     quietly(Status::Panic, || {
-        unsafe { error.as_ref() }.map_or(Status::NullArgument, |e| e.error.status())
+        error.map_or(Status::NullArgument, |e| e.error.status())
     })
 }
 
 /// Returns the message of `error`: NUL-terminated UTF-8, owned by `error` and valid until `splade_error_free`.
 /// Returns an empty string when `error` is NULL. Thread-safe.
+///
+/// # Safety
+/// `error` must be NULL or an error from this library not yet freed.
 #[no_mangle]
-pub extern "C" fn splade_error_message(error: *const splade_error) -> *const c_char {
-    // SAFETY: `error` is NULL or a live error from this library.
+pub unsafe extern "C" fn splade_error_message(error: Option<&splade_error>) -> *const c_char {
     quietly(c"".as_ptr(), || {
-        unsafe { error.as_ref() }.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+        error.map_or(c"".as_ptr(), |e| e.message.as_ptr())
     })
 }
 
 /// Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
+///
+/// # Safety
+/// `error` must be NULL or an error from this library not yet freed; it is freed once, and not used after.
 #[no_mangle]
-pub extern "C" fn splade_error_free(error: *mut splade_error) {
-    if !error.is_null() {
-        // SAFETY: `error` came from this library and is freed once.
-        quietly((), || drop(unsafe { Box::from_raw(error) }));
-    }
+pub unsafe extern "C" fn splade_error_free(error: Option<Box<splade_error>>) {
+    quietly((), || drop(error));
 }
 
 /// Returns the name of a status, for example `"SPLADE_STATUS_INVALID_UTF8"`: a static NUL-terminated string, or

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, Status};
 use crate::expander::Expander;
-use crate::ffi::boundary::{borrow, guard, null_argument, quietly, utf8, write_out};
+use crate::ffi::boundary::{c_str, guard, null_argument, quietly, required, utf8, write_out};
 use crate::ffi::error::splade_error;
 use crate::ffi::options::splade_options;
 use crate::ffi::vector::{splade_sparse_batch, splade_sparse_vector};
@@ -32,36 +32,41 @@ pub struct splade_expander {
 /// vocabulary size that differs from the tokenizer's), `SPLADE_STATUS_RUNTIME_UNAVAILABLE` (ONNX Runtime cannot
 /// be loaded, or this process already loaded it from another path), `SPLADE_STATUS_INVALID_ARGUMENT` (an option
 /// the model cannot honour) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+/// `model_dir` must be NULL or a NUL-terminated string; `options` NULL or options from `splade_options_new` not
+/// yet freed, which no other thread changes during the call; `expander_out` and `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_expander_new(
+pub unsafe extern "C" fn splade_expander_new(
     model_dir: *const c_char,
-    options: *const splade_options,
+    options: Option<&splade_options>,
     expander_out: *mut *mut splade_expander,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: `model_dir` is NULL or NUL-terminated; `options` is NULL or a live options object.
-        let dir =
-            unsafe { borrow(model_dir, "model_dir") }.map(|p| unsafe { CStr::from_ptr(p) })?;
-        let options =
-            unsafe { options.as_ref() }.map_or_else(Options::default, |o| o.options.clone());
+    let body = || {
+        // SAFETY: `model_dir` is NULL or NUL-terminated (this function's contract).
+        let dir = unsafe { c_str(model_dir, "model_dir") }?;
+        let options = options.map_or_else(Options::default, |o| o.options.clone());
         if expander_out.is_null() {
             return Err(null_argument("expander_out"));
         }
         let expander = Expander::new(Path::new(OsStr::from_bytes(dir.to_bytes())), options)?;
         let boxed = Box::into_raw(Box::new(splade_expander { expander }));
-        // SAFETY: checked non-NULL above.
+        // SAFETY: `expander_out` is not NULL (checked above), so writable (this function's contract).
         unsafe { write_out(expander_out, "expander_out", boxed) }
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Frees `expander`. NULL is a no-op. No other call may be using it.
+///
+/// # Safety
+/// `expander` must be NULL or an expander from `splade_expander_new` not yet freed; it is freed once, and not
+/// used after.
 #[no_mangle]
-pub extern "C" fn splade_expander_free(expander: *mut splade_expander) {
-    if !expander.is_null() {
-        // SAFETY: `expander` came from `splade_expander_new` and is freed once.
-        quietly((), || drop(unsafe { Box::from_raw(expander) }));
-    }
+pub unsafe extern "C" fn splade_expander_free(expander: Option<Box<splade_expander>>) {
+    quietly((), || drop(expander));
 }
 
 /// Expands the UTF-8 text `text[0..text_len]` (not NUL-terminated; `(NULL, 0)` is the empty text). On success
@@ -70,25 +75,32 @@ pub extern "C" fn splade_expander_free(expander: *mut splade_expander) {
 /// Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
 /// `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
 /// or the model's output did not fit). Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed; `text` NULL or `text_len` readable bytes, unchanged
+/// during the call; `vector_out` and `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_expander_expand(
-    expander: *const splade_expander,
+pub unsafe extern "C" fn splade_expander_expand(
+    expander: Option<&splade_expander>,
     text: *const u8,
     text_len: usize,
     vector_out: *mut *mut splade_sparse_vector,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: the caller passes a live expander and `text_len` readable bytes.
-        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+    let body = || {
+        let expander = &required(expander, "expander")?.expander;
+        // SAFETY: `text` is NULL or `text_len` readable bytes, unchanged during the call (this function's
+        // contract).
         let text = unsafe { utf8(text, text_len, "text") }?;
         if vector_out.is_null() {
             return Err(null_argument("vector_out"));
         }
         let vector = splade_sparse_vector::boxed(expander.expand(text)?);
-        // SAFETY: checked non-NULL above.
+        // SAFETY: `vector_out` is not NULL (checked above), so writable (this function's contract).
         unsafe { write_out(vector_out, "vector_out", vector) }
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Expands `count` texts, text `i` being the UTF-8 bytes `texts[i][0..text_lens[i]]` (`(NULL, 0)` is the empty
@@ -97,18 +109,22 @@ pub extern "C" fn splade_expander_expand(
 /// `splade_sparse_batch_free`. `texts` and `text_lens` may be NULL when `count` is 0.
 ///
 /// Fails like `splade_expander_expand`; the message of an invalid text names its index. Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed; `texts` and `text_lens` NULL or `count` readable
+/// entries each, `texts[i]` NULL or `text_lens[i]` readable bytes, all unchanged during the call; `batch_out` and
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_expander_expand_batch(
-    expander: *const splade_expander,
+pub unsafe extern "C" fn splade_expander_expand_batch(
+    expander: Option<&splade_expander>,
     texts: *const *const u8,
     text_lens: *const usize,
     count: usize,
     batch_out: *mut *mut splade_sparse_batch,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: the caller passes a live expander, and `count` pointers and lengths.
-        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+    let body = || {
+        let expander = &required(expander, "expander")?.expander;
         if count > 0 && texts.is_null() {
             return Err(null_argument("texts"));
         }
@@ -121,14 +137,17 @@ pub extern "C" fn splade_expander_expand_batch(
         let strings = (0..count)
             .map(|i| {
                 let what = format!("texts[{i}]");
-                // SAFETY: `i < count`, and both arrays hold `count` entries.
+                // SAFETY: `i < count`, both arrays are not NULL (checked above when `count > 0`) and hold `count`
+                // entries, and `texts[i]` is NULL or `text_lens[i]` readable bytes (this function's contract).
                 unsafe { utf8(*texts.add(i), *text_lens.add(i), &what) }
             })
             .collect::<Result<Vec<&str>, Error>>()?;
         let batch = splade_sparse_batch::boxed(expander.expand_batch(&strings)?);
-        // SAFETY: checked non-NULL above.
+        // SAFETY: `batch_out` is not NULL (checked above), so writable (this function's contract).
         unsafe { write_out(batch_out, "batch_out", batch) }
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Looks up the token string of vocabulary id `id`. On success writes to `*token_out` a NUL-terminated UTF-8
@@ -136,39 +155,98 @@ pub extern "C" fn splade_expander_expand_batch(
 ///
 /// Fails with `SPLADE_STATUS_OUT_OF_RANGE` when `id >= splade_expander_vocab_size(expander)`, or
 /// `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed; `token_out` and `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_expander_token(
-    expander: *const splade_expander,
+pub unsafe extern "C" fn splade_expander_token(
+    expander: Option<&splade_expander>,
     id: u32,
     token_out: *mut *const c_char,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: the caller passes a live expander.
-        let expander = &unsafe { borrow(expander, "expander") }?.expander;
+    let body = || {
+        let expander = &required(expander, "expander")?.expander;
         let vocab = expander.vocab();
         let token = vocab.c_token(id).ok_or_else(|| vocab.out_of_range(id))?;
-        // SAFETY: `token_out` is NULL or writable.
+        // SAFETY: `token_out` is NULL or writable (this function's contract).
         unsafe { write_out(token_out, "token_out", token.as_ptr()) }
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
+}
+
+/// Looks up the token strings of the `count` vocabulary ids `ids[0..count]`. On success writes to `tokens_out[i]`,
+/// for every `i < count`, the token of `ids[i]`: a NUL-terminated UTF-8 string owned by the expander, valid until
+/// `splade_expander_free`. `ids` and `tokens_out` may be NULL when `count` is 0. One call instead of `count` calls
+/// of `splade_expander_token`, for a binding that names every term of a vector.
+///
+/// Fails with `SPLADE_STATUS_OUT_OF_RANGE` when an id is `>= splade_expander_vocab_size(expander)` (the message
+/// names the first such id and its index; nothing is written to `tokens_out`), or `SPLADE_STATUS_NULL_ARGUMENT`.
+/// Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed; `ids` NULL or `count` readable ids, unchanged during the
+/// call; `tokens_out` NULL or room for `count` pointers, writable; `error_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn splade_expander_tokens(
+    expander: Option<&splade_expander>,
+    ids: *const u32,
+    count: usize,
+    tokens_out: *mut *const c_char,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    let body = || {
+        let expander = &required(expander, "expander")?.expander;
+        if count == 0 {
+            return Ok(());
+        }
+        if ids.is_null() {
+            return Err(null_argument("ids"));
+        }
+        if tokens_out.is_null() {
+            return Err(null_argument("tokens_out"));
+        }
+        // SAFETY: `ids` is not NULL (checked above), so `count` readable ids, unchanged during the call (this
+        // function's contract).
+        let ids = unsafe { std::slice::from_raw_parts(ids, count) };
+        let vocab = expander.vocab();
+        // Every token is looked up before the first is written: on failure `tokens_out` stays as it was.
+        let tokens = ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| {
+                vocab.c_token(id).map(CStr::as_ptr).ok_or_else(|| {
+                    let error = vocab.out_of_range(id);
+                    Error::new(error.status(), format!("ids[{i}]: {}", error.message()))
+                })
+            })
+            .collect::<Result<Vec<*const c_char>, Error>>()?;
+        // SAFETY: `tokens_out` is not NULL (checked above), so room for `count` writable pointers (this function's
+        // contract), which cannot overlap `tokens`, a buffer of this call.
+        unsafe { std::ptr::copy_nonoverlapping(tokens.as_ptr(), tokens_out, count) };
+        Ok(())
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Returns the number of vocabulary ids (every returned id is below it), or 0 when `expander` is NULL.
 /// Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed.
 #[no_mangle]
-pub extern "C" fn splade_expander_vocab_size(expander: *const splade_expander) -> usize {
-    // SAFETY: `expander` is NULL or live.
-    quietly(0, || {
-        unsafe { expander.as_ref() }.map_or(0, |e| e.expander.vocab_size())
-    })
+pub unsafe extern "C" fn splade_expander_vocab_size(expander: Option<&splade_expander>) -> usize {
+    quietly(0, || expander.map_or(0, |e| e.expander.vocab_size()))
 }
 
 /// Returns the number of tokens of a text's window (special tokens included): a text is truncated to it, or cut
 /// into up to `max_windows` windows of it. 0 when `expander` is NULL. Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed.
 #[no_mangle]
-pub extern "C" fn splade_expander_max_length(expander: *const splade_expander) -> usize {
-    // SAFETY: `expander` is NULL or live.
-    quietly(0, || {
-        unsafe { expander.as_ref() }.map_or(0, |e| e.expander.max_length())
-    })
+pub unsafe extern "C" fn splade_expander_max_length(expander: Option<&splade_expander>) -> usize {
+    quietly(0, || expander.map_or(0, |e| e.expander.max_length()))
 }

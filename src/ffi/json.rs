@@ -4,7 +4,7 @@
 use std::ffi::{c_char, CString};
 
 use crate::error::{Error, Status};
-use crate::ffi::boundary::{borrow, guard, null_argument, quietly, write_out};
+use crate::ffi::boundary::{guard, null_argument, quietly, required, write_out};
 use crate::ffi::error::splade_error;
 use crate::ffi::expander::splade_expander;
 use crate::ffi::vector::splade_sparse_vector;
@@ -31,20 +31,24 @@ pub const SPLADE_FORMAT_TEI: u32 = 4;
 ///
 /// Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
 /// outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed; `vector` NULL or a vector whose `indices` and `weights`
+/// are NULL or `len` readable entries each, all unchanged during the call; `json_out`, `len_out` and `error_out`
+/// NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_expander_to_json(
-    expander: *const splade_expander,
-    vector: *const splade_sparse_vector,
+pub unsafe extern "C" fn splade_expander_to_json(
+    expander: Option<&splade_expander>,
+    vector: Option<&splade_sparse_vector>,
     format: u32,
     scale: f32,
     json_out: *mut *mut c_char,
     len_out: *mut usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: the caller passes a live expander and a vector whose arrays hold `len` entries.
-        let expander = &unsafe { borrow(expander, "expander") }?.expander;
-        let vector = unsafe { borrow(vector, "vector") }?;
+    let body = || {
+        let expander = &required(expander, "expander")?.expander;
+        let vector = required(vector, "vector")?;
         if json_out.is_null() {
             return Err(null_argument("json_out"));
         }
@@ -61,6 +65,7 @@ pub extern "C" fn splade_expander_to_json(
                 ))
             }
         };
+        // SAFETY: the vector's arrays are NULL or `len` readable entries each (this function's contract).
         let copy = unsafe { vector.to_rust() }?;
         let vocab = expander.vocab();
         if let Some(&id) = copy.indices.iter().find(|&&id| id as usize >= vocab.len()) {
@@ -70,22 +75,31 @@ pub extern "C" fn splade_expander_to_json(
         let len = json.len();
         // JSON text never holds a NUL byte: serde_json escapes control characters.
         let json = CString::new(json).map_err(|e| Error::new(Status::Panic, e.to_string()))?;
-        // SAFETY: `json_out` was checked; `len_out` is NULL or writable.
+        // SAFETY: `json_out` is not NULL (checked above), so writable (this function's contract).
         unsafe { write_out(json_out, "json_out", json.into_raw()) }?;
         if !len_out.is_null() {
+            // SAFETY: `len_out` is not NULL, so writable (this function's contract).
             unsafe { len_out.write(len) };
         }
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
 /// of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
 /// while another call uses `string`.
+///
+/// # Safety
+/// `string` must be NULL or a string from `splade_expander_to_json` not yet freed; it is freed once, and not used
+/// after.
 #[no_mangle]
-pub extern "C" fn splade_string_free(string: *mut c_char) {
+pub unsafe extern "C" fn splade_string_free(string: *mut c_char) {
+    // A raw pointer, not a `Box`: the string is a `CString`'s buffer, whose length only its NUL byte tells.
     if !string.is_null() {
-        // SAFETY: `string` came from `CString::into_raw` in this library and is freed once.
+        // SAFETY: `string` came from `CString::into_raw` in `splade_expander_to_json` and is freed once (this
+        // function's contract).
         quietly((), || drop(unsafe { CString::from_raw(string) }));
     }
 }
@@ -94,7 +108,8 @@ impl splade_sparse_vector {
     /// Copies the caller's vector into Rust memory.
     ///
     /// # Safety
-    /// When `len > 0`, `indices` and `weights` must point to `len` readable entries each.
+    /// When `len > 0`, `indices` and `weights` must each be NULL or point to `len` readable entries, unchanged for
+    /// the call.
     unsafe fn to_rust(&self) -> Result<SparseVector, Error> {
         if self.len == 0 {
             return Ok(SparseVector::default());
@@ -102,9 +117,17 @@ impl splade_sparse_vector {
         if self.indices.is_null() || self.weights.is_null() {
             return Err(null_argument("vector->indices or vector->weights"));
         }
+        // SAFETY: both arrays are not NULL (checked above), so `len` readable entries each (this function's
+        // contract).
+        let (indices, weights) = unsafe {
+            (
+                std::slice::from_raw_parts(self.indices, self.len),
+                std::slice::from_raw_parts(self.weights, self.len),
+            )
+        };
         Ok(SparseVector {
-            indices: unsafe { std::slice::from_raw_parts(self.indices, self.len) }.to_vec(),
-            weights: unsafe { std::slice::from_raw_parts(self.weights, self.len) }.to_vec(),
+            indices: indices.to_vec(),
+            weights: weights.to_vec(),
         })
     }
 }

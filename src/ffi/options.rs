@@ -1,11 +1,11 @@
 //! `splade_options`: a builder for expander options that can grow new settings without breaking the ABI.
 
-use std::ffi::{c_char, CStr, OsStr};
+use std::ffi::{c_char, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::error::{Result, Status};
-use crate::ffi::boundary::{borrow, guard, null_argument, quietly};
+use crate::ffi::boundary::{c_str, guard, quietly, required};
 use crate::ffi::error::splade_error;
 use crate::options::Options;
 
@@ -29,121 +29,162 @@ pub extern "C" fn splade_options_new() -> *mut splade_options {
 }
 
 /// Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed; they are freed once, and not used
+/// after.
 #[no_mangle]
-pub extern "C" fn splade_options_free(options: *mut splade_options) {
-    if !options.is_null() {
-        // SAFETY: `options` came from `splade_options_new` and is freed once.
-        quietly((), || drop(unsafe { Box::from_raw(options) }));
-    }
+pub unsafe extern "C" fn splade_options_free(options: Option<Box<splade_options>>) {
+    quietly((), || drop(options));
 }
 
 /// Applies `change` to the options and keeps it only if the result is valid.
-fn update(
-    options: *mut splade_options,
+///
+/// # Safety
+/// `error_out` must be NULL or writable.
+unsafe fn update(
+    options: Option<&mut splade_options>,
     error_out: *mut *mut splade_error,
     change: impl FnOnce(&mut Options) -> Result<()>,
 ) -> Status {
-    guard(error_out, || {
-        // SAFETY: `options` is NULL or a live `splade_options` not used by another thread during this call.
-        let target = unsafe { options.as_mut() }.ok_or_else(|| null_argument("options"))?;
+    let body = || {
+        let target = required(options, "options")?;
         let mut candidate = target.options.clone();
         change(&mut candidate)?;
         candidate.validate()?;
         target.options = candidate;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { guard(error_out, body) }
 }
 
 /// Sets the number of tokens per text (special tokens included); longer texts are truncated. 0 restores the
 /// default: the model's own limit from its config files, at most 512. Checked against the model by
 /// `splade_expander_new`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one
 /// `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_max_length(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_max_length(
+    options: Option<&mut splade_options>,
     max_length: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.max_length = (max_length > 0).then_some(max_length);
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
 /// each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`, else
 /// `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
 /// thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_max_windows(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_max_windows(
+    options: Option<&mut splade_options>,
     max_windows: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.max_windows = max_windows;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
 /// `splade_expander_new`: it must be smaller than a window's text tokens (`max_length` minus the special tokens).
 /// Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see
 /// `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_window_overlap(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_window_overlap(
+    options: Option<&mut splade_options>,
     window_overlap: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.window_overlap = window_overlap;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
 /// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_top_k(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_top_k(
+    options: Option<&mut splade_options>,
     top_k: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.top_k = (top_k > 0).then_some(top_k);
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite and
 /// `>= 0`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL.
 /// Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_min_weight(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_min_weight(
+    options: Option<&mut splade_options>,
     min_weight: f32,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.min_weight = min_weight;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
 /// vector when `drop` is true. Default false: the vectors as the model makes them. Fails with
 /// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_drop_special_tokens(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_drop_special_tokens(
+    options: Option<&mut splade_options>,
     drop: bool,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.drop_special_tokens = drop;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
@@ -153,63 +194,87 @@ pub extern "C" fn splade_options_set_drop_special_tokens(
 /// its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
 /// larger one. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
 /// (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_intra_op_threads(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_intra_op_threads(
+    options: Option<&mut splade_options>,
     threads: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.intra_op_threads = (threads > 0).then_some(threads);
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
 /// needed). Default 1. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
 /// batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
 /// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_sessions(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_sessions(
+    options: Option<&mut splade_options>,
     sessions: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.sessions = sessions;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
 /// runs, alone. Default 256. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with
 /// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_token_budget(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_token_budget(
+    options: Option<&mut splade_options>,
     token_budget: usize,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
+    let change = |o: &mut Options| {
         o.token_budget = token_budget;
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }
 
 /// Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied); when set, it is the only
 /// library tried. Without it: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the
 /// system's search path. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
 /// thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `path` NULL or a NUL-terminated string; `error_out` NULL or writable.
 #[no_mangle]
-pub extern "C" fn splade_options_set_ort_library_path(
-    options: *mut splade_options,
+pub unsafe extern "C" fn splade_options_set_ort_library_path(
+    options: Option<&mut splade_options>,
     path: *const c_char,
     error_out: *mut *mut splade_error,
 ) -> Status {
-    update(options, error_out, |o| {
-        // SAFETY: `path` is NULL or a NUL-terminated string readable for this call.
-        let path = unsafe { borrow(path, "path") }.map(|p| unsafe { CStr::from_ptr(p) })?;
+    let change = |o: &mut Options| {
+        // SAFETY: `path` is NULL or a NUL-terminated string (this function's contract).
+        let path = unsafe { c_str(path, "path") }?;
         o.ort_library_path = Some(PathBuf::from(OsStr::from_bytes(path.to_bytes())));
         Ok(())
-    })
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update(options, error_out, change) }
 }

@@ -46,6 +46,7 @@ fn leak<T>(items: Vec<T>) -> *const T {
 /// # Safety
 /// `ptr` and `len` must come from one `leak` call, and the slice must be freed once.
 unsafe fn unleak<T>(ptr: *const T, len: usize) {
+    // SAFETY: `ptr` and `len` are a boxed slice's, from `leak`, freed once (this function's contract).
     drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr.cast_mut(), len)) });
 }
 
@@ -103,14 +104,16 @@ impl splade_sparse_batch {
 
 /// Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
 /// while another call uses `vector`.
+///
+/// # Safety
+/// `vector` must be NULL or a vector from `splade_expander_expand` not yet freed, with its fields as the library
+/// wrote them; it is freed once, and not used after.
 #[no_mangle]
-pub extern "C" fn splade_sparse_vector_free(vector: *mut splade_sparse_vector) {
-    if vector.is_null() {
-        return;
-    }
+pub unsafe extern "C" fn splade_sparse_vector_free(vector: Option<Box<splade_sparse_vector>>) {
+    let Some(vector) = vector else { return };
     quietly((), || {
-        // SAFETY: `vector` came from `splade_sparse_vector::boxed` and is freed once.
-        let vector = unsafe { Box::from_raw(vector) };
+        // SAFETY: the arrays of a vector from `splade_sparse_vector::boxed` were made by `leak` with `len`
+        // entries, and are freed once, with the vector (this function's contract).
         unsafe {
             unleak(vector.indices, vector.len);
             unleak(vector.weights, vector.len);
@@ -119,14 +122,17 @@ pub extern "C" fn splade_sparse_vector_free(vector: *mut splade_sparse_vector) {
 }
 
 /// Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
+///
+/// # Safety
+/// `batch` must be NULL or a batch from `splade_expander_expand_batch` not yet freed, with its fields as the
+/// library wrote them; it is freed once, and neither it nor its vectors are used after.
 #[no_mangle]
-pub extern "C" fn splade_sparse_batch_free(batch: *mut splade_sparse_batch) {
-    if batch.is_null() {
-        return;
-    }
+pub unsafe extern "C" fn splade_sparse_batch_free(batch: Option<Box<splade_sparse_batch>>) {
+    let Some(batch) = batch else { return };
     quietly((), || {
-        // SAFETY: `batch` came from `splade_sparse_batch::boxed` and is freed once.
-        let batch = unsafe { Box::from_raw(batch) };
+        // SAFETY: the arrays of a batch from `splade_sparse_batch::boxed` were made by `leak`, `vectors` with
+        // `count` entries and the others with `total_len`, and are freed once, with the batch (this function's
+        // contract).
         unsafe {
             unleak(batch.vectors, batch.count);
             unleak(batch.indices, batch.total_len);

@@ -3,10 +3,22 @@
 use std::ffi::c_char;
 
 /// Major version of the header (matches `Cargo.toml`; a test checks it).
+#[allow(
+    dead_code,
+    reason = "for cbindgen, which writes it into the header as a macro"
+)]
 pub const SPLADE_VERSION_MAJOR: u32 = 0;
 /// Minor version of the header.
+#[allow(
+    dead_code,
+    reason = "for cbindgen, which writes it into the header as a macro"
+)]
 pub const SPLADE_VERSION_MINOR: u32 = 1;
 /// Patch version of the header.
+#[allow(
+    dead_code,
+    reason = "for cbindgen, which writes it into the header as a macro"
+)]
 pub const SPLADE_VERSION_PATCH: u32 = 0;
 
 /// Returns the version of the loaded library, for example `"0.1.0"`: a static NUL-terminated string.

@@ -204,6 +204,34 @@ static void test_expand(splade_expander *expander) {
   EXPECT_ERROR(splade_expander_token(expander, 1, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT, "token_out");
   EXPECT_ERROR(splade_expander_token(NULL, 1, &token, &err), SPLADE_STATUS_NULL_ARGUMENT, "expander");
 
+  /* The bulk lookup gives, for every id of the vector, the string splade_expander_token gives. */
+  const char **tokens = malloc(vector->len * sizeof *tokens);
+  CHECK(splade_expander_tokens(expander, vector->indices, vector->len, tokens, NULL) == SPLADE_STATUS_OK);
+  for (size_t i = 0; i < vector->len; i++) {
+    const char *one = NULL;
+    CHECK(splade_expander_token(expander, vector->indices[i], &one, NULL) == SPLADE_STATUS_OK);
+    CHECK(one != NULL && tokens[i] != NULL && strcmp(tokens[i], one) == 0);
+  }
+  CHECK(strcmp(tokens[top], "manhattan") == 0);
+  free(tokens);
+  /* An id outside the vocabulary in the middle fails, naming it and its index, and writes nothing. */
+  const uint32_t with_bad_id[] = {vector->indices[0], 30522, vector->indices[1]};
+  const char *untouched_tokens[3] = {EXAMPLE, EXAMPLE, EXAMPLE};
+  EXPECT_ERROR(splade_expander_tokens(expander, with_bad_id, 3, untouched_tokens, &err), SPLADE_STATUS_OUT_OF_RANGE,
+               "ids[1]: token id 30522");
+  for (size_t i = 0; i < 3; i++) CHECK(untouched_tokens[i] == EXAMPLE);
+  EXPECT_ERROR(splade_expander_tokens(NULL, with_bad_id, 1, untouched_tokens, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "expander");
+  EXPECT_ERROR(splade_expander_tokens(expander, NULL, 1, untouched_tokens, &err), SPLADE_STATUS_NULL_ARGUMENT, "ids");
+  EXPECT_ERROR(splade_expander_tokens(expander, with_bad_id, 1, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
+               "tokens_out");
+  EXPECT_ERROR(splade_expander_tokens(NULL, NULL, 0, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT, "expander");
+  CHECK(untouched_tokens[0] == EXAMPLE);
+  /* Count 0: nothing to look up, NULL arrays allowed, nothing written. */
+  CHECK(splade_expander_tokens(expander, NULL, 0, NULL, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_expander_tokens(expander, with_bad_id, 0, untouched_tokens, NULL) == SPLADE_STATUS_OK);
+  for (size_t i = 0; i < 3; i++) CHECK(untouched_tokens[i] == EXAMPLE);
+
   /* A batch gives the same vectors, in text order, viewing into its two shared arrays. */
   const char *texts[] = {EXAMPLE, "", "atomic energy"};
   const uint8_t *ptrs[] = {(const uint8_t *)texts[0], NULL, (const uint8_t *)texts[2]};

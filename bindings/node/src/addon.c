@@ -722,8 +722,7 @@ static const struct {
     {"tei", SPLADE_FORMAT_TEI},
 };
 
-/* The data of `value` when it is a typed array of `type`; NULL having thrown a TypeError. Runs no JavaScript,
- * so the pointer stays valid until the addon next runs some (a getter could detach or shrink the buffer). */
+/* The data of `value` when it is a typed array of `type`; NULL having thrown a TypeError. Runs no JavaScript. */
 static void *typed_array_data(napi_env env, napi_value value, napi_typedarray_type type, size_t *len) {
   bool is_typed = false;
   napi_typedarray_type actual;
@@ -736,29 +735,71 @@ static void *typed_array_data(napi_env env, napi_value value, napi_typedarray_ty
   return data != NULL ? data : (void *)"";
 }
 
+/* The vector argument `value`, `{ indices: Uint32Array, weights: Float32Array }` of equal lengths, viewed in place
+ * by *vector; false having thrown a TypeError. Both properties are read first (their getters may run JavaScript),
+ * then their data, so the view stays valid until the addon next runs some (a getter could detach or shrink a
+ * buffer). */
+static bool vector_view(napi_env env, napi_value value, splade_sparse_vector *vector) {
+  if (!is_type(env, value, napi_object)) return type_error(env, "vector must be an object");
+  napi_value indices_value, weights_value;
+  if (napi_get_named_property(env, value, "indices", &indices_value) != napi_ok ||
+      napi_get_named_property(env, value, "weights", &weights_value) != napi_ok) {
+    throw_napi_failure(env);
+    return false;
+  }
+  size_t count = 0, weights_count = 0;
+  const uint32_t *indices = typed_array_data(env, indices_value, napi_uint32_array, &count);
+  if (indices == NULL) return false;
+  const float *weights = typed_array_data(env, weights_value, napi_float32_array, &weights_count);
+  if (weights == NULL) return false;
+  if (count != weights_count) return type_error(env, "vector.indices and vector.weights differ in length");
+  *vector = (splade_sparse_vector){indices, weights, count};
+  return true;
+}
+
+/* tokenWeights(vector): { token: weight }, the tokens from one splade_expander_tokens call. Should two ids share a
+ * token string, the later one's weight is kept (in the place of the first), as Object.fromEntries does. */
+static napi_value expander_token_weights(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result = NULL;
+  splade_sparse_vector vector;
+  handle *h = this_handle(env, info, &argc, argv);
+  if (h == NULL || !vector_view(env, argv[0], &vector)) return NULL;
+  if (h->closed) return throw_closed(env);
+  const char **tokens = malloc((vector.len + 1) * sizeof *tokens);
+  napi_property_descriptor *terms = calloc(vector.len + 1, sizeof *terms);
+  splade_error *error = NULL;
+  splade_status status;
+  if (tokens == NULL || terms == NULL) {
+    napi_throw_error(env, NULL, "spladerunner: out of memory");
+  } else if ((status = splade_expander_tokens(h->expander, vector.indices, vector.len, tokens, &error)) !=
+             SPLADE_STATUS_OK) {
+    throw_splade(env, status, error);
+  } else {
+    /* Defined, not assigned, as own data properties: a token "__proto__" is a key like any other. */
+    bool ok = napi_create_object(env, &result) == napi_ok;
+    for (size_t i = 0; ok && i < vector.len; i++) {
+      terms[i].attributes = napi_writable | napi_enumerable | napi_configurable;
+      ok = napi_create_string_utf8(env, tokens[i], NAPI_AUTO_LENGTH, &terms[i].name) == napi_ok &&
+           napi_create_double(env, (double)vector.weights[i], &terms[i].value) == napi_ok;
+    }
+    if (!ok || napi_define_properties(env, result, vector.len, terms) != napi_ok) {
+      throw_napi_failure(env);
+      result = NULL;
+    }
+  }
+  free((void *)tokens);
+  free(terms);
+  return result;
+}
+
 /* expander.toJson(vector, format, scale = 100) */
 static napi_value expander_to_json(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], result;
   handle *h = this_handle(env, info, &argc, argv);
-  if (h == NULL) return NULL;
-  if (!is_type(env, argv[0], napi_object)) {
-    type_error(env, "vector must be an object");
-    return NULL;
-  }
-  /* Both properties first (their getters may run JavaScript), then their data pointers. */
-  napi_value indices_value, weights_value;
-  CALL(env, napi_get_named_property(env, argv[0], "indices", &indices_value));
-  CALL(env, napi_get_named_property(env, argv[0], "weights", &weights_value));
-  size_t count = 0, weights_count = 0;
-  const uint32_t *indices = typed_array_data(env, indices_value, napi_uint32_array, &count);
-  if (indices == NULL) return NULL;
-  const float *weights = typed_array_data(env, weights_value, napi_float32_array, &weights_count);
-  if (weights == NULL) return NULL;
-  if (count != weights_count) {
-    type_error(env, "vector.indices and vector.weights differ in length");
-    return NULL;
-  }
+  splade_sparse_vector vector;
+  if (h == NULL || !vector_view(env, argv[0], &vector)) return NULL;
   char name[24] = "";
   size_t name_len = 0;
   if (!is_type(env, argv[1], napi_string) ||
@@ -781,7 +822,6 @@ static napi_value expander_to_json(napi_env env, napi_callback_info info) {
     CALL(env, napi_get_value_double(env, argv[2], &scale));
   }
   if (h->closed) return throw_closed(env);
-  splade_sparse_vector vector = {indices, weights, count};
   char *json = NULL;
   size_t len = 0;
   splade_error *error = NULL;
@@ -882,6 +922,7 @@ NAPI_MODULE_INIT() {
       METHOD("expandBatch", expander_expand_batch),
       METHOD("expandBatchSync", expander_expand_batch_sync),
       METHOD("token", expander_token),
+      METHOD("tokenWeights", expander_token_weights),
       METHOD("toJson", expander_to_json),
       METHOD("close", expander_close),
       GETTER("vocabSize", expander_vocab_size),

@@ -2,9 +2,10 @@
 // Wrong argument types throw TypeError synchronously; failures of the C library carry its status.
 const test = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { Expander, statusName } = require('spladerunner');
-const { model, models, plain } = require('./support.js');
+const { model, models, plain, sharedTokenModel } = require('./support.js');
 
 const TYPE_ERROR = { name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' };
 
@@ -22,9 +23,13 @@ test('wrong argument types throw TypeError synchronously', async (t) => {
   }
   assert.throws(() => expander.expandBatchSync(['a', 'b', 3]), /texts\[2\] must be a string/);
   for (const bad of [undefined, '1', 1n, {}]) assert.throws(() => expander.token(bad), TYPE_ERROR);
-  for (const bad of [undefined, null, 'x', {}, { indices: [1, 2], weights: [1] }]) {
+  // Like toJson, tokenWeights takes the typed arrays expand() returns.
+  const plainArrays = { indices: [1], weights: [1] };
+  for (const bad of [undefined, null, 'x', {}, { indices: [1, 2], weights: [1] }, plainArrays]) {
     assert.throws(() => expander.tokenWeights(bad), TYPE_ERROR);
   }
+  assert.throws(() => expander.tokenWeights({ indices: new Uint32Array(2), weights: new Float32Array(1) }),
+    { name: 'TypeError', message: /differ in length/ });
   assert.throws(() => new Expander(model, 'maxLength=128'), TYPE_ERROR);
   assert.throws(() => new Expander(model, { maxLength: '128' }), TYPE_ERROR);
   assert.throws(() => new Expander(model, { minWeight: '0.1' }), TYPE_ERROR);
@@ -113,6 +118,11 @@ test('ids, tokens and token weights', async (t) => {
   assert.equal(Object.keys(weights).length, vector.indices.length);
   assert.ok(weights.atomic > 1 && weights.energy > 1);
   vector.indices.forEach((id, i) => assert.equal(weights[expander.token(id)], vector.weights[i]));
+  assert.deepEqual(Object.keys(weights), Array.from(vector.indices, (id) => expander.token(id)));
+  assert.equal(Object.getPrototypeOf(weights), Object.prototype);
+  assert.deepEqual(expander.tokenWeights({ indices: new Uint32Array(0), weights: new Float32Array(0) }), {});
+  assert.throws(() => expander.tokenWeights({ indices: new Uint32Array([5, expander.vocabSize]),
+    weights: new Float32Array(2) }), { ...outOfRange, message: /ids\[1\]/ });
 
   // The empty text is a text (the model still sees [CLS] [SEP]); an empty batch is an empty array.
   assert.deepEqual(await expander.expandBatch(['']).then((v) => v.map((x) => Array.from(x.indices))),
@@ -120,6 +130,19 @@ test('ids, tokens and token weights', async (t) => {
   assert.deepEqual(await expander.expandBatch([]), []);
   // Lone surrogates cannot cross as UTF-8: V8 turns them into U+FFFD, as everywhere in Node.
   assert.deepEqual(Array.from(expander.expandSync('a\uD800b').indices), Array.from(expander.expandSync('a\uFFFDb').indices));
+});
+
+test('token weights of two ids of one token string keep the later weight', (t) => {
+  const dir = sharedTokenModel();
+  t.after(() => fs.rmSync(dir, { recursive: true }));
+  const expander = new Expander(dir);
+  t.after(() => expander.close());
+  assert.equal(expander.token(1), '');
+  assert.equal(expander.token(2), '');
+  // The later weight, here the smaller one, in the place of the first.
+  const vector = { indices: new Uint32Array([1, 2, 7128]), weights: new Float32Array([0.5, 0.25, 2]) };
+  const weights = expander.tokenWeights(vector);
+  assert.deepEqual(Object.entries(weights), [['', 0.25], ['manhattan', 2]]);
 });
 
 test('statusName names only whole numbers that are statuses', () => {

@@ -18,6 +18,7 @@
 static jclass sparse_vector_class;      /* io.github.spladerunner.SparseVector (global ref) */
 static jmethodID sparse_vector_init;    /* SparseVector(int[], float[]) */
 static jclass native_class;             /* io.github.spladerunner.Native (global ref) */
+static jclass byte_array_class;         /* byte[] (global ref) */
 static jmethodID native_error;          /* static SpladeException Native.error(int, byte[]) */
 
 static jclass global_class(JNIEnv *env, const char *name) {
@@ -38,7 +39,8 @@ JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
   }
   sparse_vector_class = global_class(env, "io/github/spladerunner/SparseVector");
   native_class = global_class(env, "io/github/spladerunner/Native");
-  if (sparse_vector_class == NULL || native_class == NULL) {
+  byte_array_class = global_class(env, "[B");
+  if (sparse_vector_class == NULL || native_class == NULL || byte_array_class == NULL) {
     return JNI_ERR;
   }
   sparse_vector_init = (*env)->GetMethodID(env, sparse_vector_class, "<init>", "([I[F)V");
@@ -119,6 +121,33 @@ static jobject to_sparse_vector(JNIEnv *env, const splade_sparse_vector *vector)
   (*env)->DeleteLocalRef(env, indices);
   (*env)->DeleteLocalRef(env, weights);
   return object;
+}
+
+/* A new array of `count` objects of class `element_class`, element `i` made by `make(env, items, i)`; NULL with an
+ * exception pending on failure. */
+static jobjectArray to_object_array(JNIEnv *env, jclass element_class, jsize count,
+                                    jobject (*make)(JNIEnv *, const void *, jsize), const void *items) {
+  jobjectArray array = (*env)->NewObjectArray(env, count, element_class, NULL);
+  for (jsize i = 0; array != NULL && i < count; i++) {
+    jobject element = make(env, items, i);
+    if (element == NULL) {
+      (*env)->DeleteLocalRef(env, array);
+      return NULL;
+    }
+    (*env)->SetObjectArrayElement(env, array, i, element);
+    (*env)->DeleteLocalRef(env, element);
+  }
+  return array;
+}
+
+/* For to_object_array: vector `i` of the splade_sparse_batch `items` as a SparseVector. */
+static jobject batch_vector(JNIEnv *env, const void *items, jsize i) {
+  return to_sparse_vector(env, &((const splade_sparse_batch *)items)->vectors[i]);
+}
+
+/* For to_object_array: string `i` of the array of C strings `items` as a byte[]. */
+static jobject string_bytes(JNIEnv *env, const void *items, jsize i) {
+  return to_bytes(env, ((const char *const *)items)[i]);
 }
 
 JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_version(JNIEnv *env, jclass cls) {
@@ -307,17 +336,7 @@ JNIEXPORT jobjectArray JNICALL Java_io_github_spladerunner_Native_expandBatch(JN
     throw_error(env, status, error);
     goto done;
   }
-  result = (*env)->NewObjectArray(env, count, sparse_vector_class, NULL);
-  for (jsize i = 0; result != NULL && i < count; i++) {
-    jobject vector = to_sparse_vector(env, &batch->vectors[i]);
-    if (vector == NULL) {
-      (*env)->DeleteLocalRef(env, result);
-      result = NULL;
-      break;
-    }
-    (*env)->SetObjectArrayElement(env, result, i, vector);
-    (*env)->DeleteLocalRef(env, vector);
-  }
+  result = to_object_array(env, sparse_vector_class, count, batch_vector, batch);
   splade_sparse_batch_free(batch);
 
 done:
@@ -339,6 +358,32 @@ JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_token(JNIEnv *en
     return NULL;
   }
   return to_bytes(env, token);
+}
+
+/* The UTF-8 tokens of every id, from one splade_expander_tokens call; ids cross as the bits of a uint32_t. */
+JNIEXPORT jobjectArray JNICALL Java_io_github_spladerunner_Native_tokens(JNIEnv *env, jclass cls, jlong expander,
+                                                                         jintArray indices) {
+  (void)cls;
+  jsize count = (*env)->GetArrayLength(env, indices);
+  uint32_t *ids = malloc(sizeof *ids * ((size_t)count + 1));
+  const char **tokens = malloc(sizeof *tokens * ((size_t)count + 1));
+  jobjectArray result = NULL;
+  if (ids == NULL || tokens == NULL) {
+    throw_out_of_memory(env);
+  } else {
+    (*env)->GetIntArrayRegion(env, indices, 0, count, (jint *)ids);
+    splade_error *error = NULL;
+    splade_status status = splade_expander_tokens((const splade_expander *)(intptr_t)expander, ids,
+                                                  (size_t)count, tokens, &error);
+    if (status != SPLADE_STATUS_OK) {
+      throw_error(env, status, error);
+    } else {
+      result = to_object_array(env, byte_array_class, count, string_bytes, tokens);
+    }
+  }
+  free(ids);
+  free((void *)tokens);
+  return result;
 }
 
 JNIEXPORT jbyteArray JNICALL Java_io_github_spladerunner_Native_toJson(JNIEnv *env, jclass cls, jlong expander,

@@ -145,39 +145,45 @@ public final class Expander implements AutoCloseable {
   public String token(int id) {
     Lock read = acquire();
     try {
-      return tokenOf(id);
+      requireVocabularyId(id);
+      return new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8);
     } finally {
       release(read);
     }
   }
 
-  /** The token of {@code id}; the caller holds the read lock. */
-  private String tokenOf(int id) {
-    if (id < 0) {
-      throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
-    }
-    return new String(Native.token(handle.pointer, id), StandardCharsets.UTF_8);
-  }
-
   /**
    * The terms of {@code vector} as token string → weight, in vocabulary id order: a new unmodifiable map. (Should
-   * two ids of a vocabulary share a string, the later one's weight is kept.)
+   * two ids of a vocabulary share a string, the later one's weight is kept.) The tokens come from one native call.
    *
    * @throws SpladeException with {@link Status#OUT_OF_RANGE} for a vector of another vocabulary
    * @throws IllegalStateException after {@link #close()}
    */
   public Map<String, Float> tokenWeights(SparseVector vector) {
     Objects.requireNonNull(vector, "vector");
-    Map<String, Float> map = new LinkedHashMap<>(vector.size() * 4 / 3 + 1);
+    byte[][] tokens;
     Lock read = acquire();
     try {
-      for (int i = 0; i < vector.size(); i++) {
-        map.put(tokenOf(vector.index(i)), vector.weight(i));
+      if (!vector.isEmpty()) {
+        requireVocabularyId(vector.index(0)); // the ids ascend: only the first can be negative
       }
+      // The vector's own array: the glue only reads it.
+      tokens = Native.tokens(handle.pointer, vector.indices);
     } finally {
       release(read);
     }
+    Map<String, Float> map = new LinkedHashMap<>(tokens.length * 4 / 3 + 1);
+    for (int i = 0; i < tokens.length; i++) {
+      map.put(new String(tokens[i], StandardCharsets.UTF_8), vector.weight(i));
+    }
     return Collections.unmodifiableMap(map);
+  }
+
+  /** Throws for a negative id, which the C library's {@code uint32_t} ids cannot express. */
+  private static void requireVocabularyId(int id) {
+    if (id < 0) {
+      throw new SpladeException(Status.OUT_OF_RANGE, "token id " + id + " is negative");
+    }
   }
 
   /**

@@ -61,6 +61,9 @@ final class Native {
 
   static native byte[] token(long expander, int id);
 
+  /** The UTF-8 token of every id in {@code ids}, from one C call. */
+  static native byte[][] tokens(long expander, int[] ids);
+
   /** UTF-8 JSON of the vector in a {@code SPLADE_FORMAT_*} shape. */
   static native byte[] toJson(long expander, int[] indices, float[] weights, int format, float scale);
 

@@ -5,8 +5,9 @@ import java.util.Objects;
 
 /**
  * Options for {@link Expander#open(Path, Options)}, mirroring the C {@code splade_options_set_*} setters one for
- * one. Immutable; made by {@link #builder()}. A setting left unset keeps the C library's default; setting 0
- * where the C setter gives 0 a meaning (restore the default, or keep all) does the same here.
+ * one (a test holds the builder's setters to the header's). Immutable; made by {@link #builder()}. A setting left
+ * unset keeps the C library's default; setting 0 where the C setter gives 0 a meaning (restore the default, or keep
+ * all) does the same here.
  *
  * <p>Values a C {@code size_t} cannot hold (negative ones) are rejected by the builder with {@link
  * IllegalArgumentException}. Everything else is checked by the C library when the expander opens: an invalid value

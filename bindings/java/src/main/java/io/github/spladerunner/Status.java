@@ -3,7 +3,8 @@ package io.github.spladerunner;
 /**
  * The C library's {@code splade_status}: what kind of failure happened. The numbers are those of the C ABI,
  * stable and never reused; {@link #number()} gives it and {@code name()} is the C name without its {@code
- * SPLADE_STATUS_} prefix (a test checks both against the loaded library).
+ * SPLADE_STATUS_} prefix (tests check both against {@code include/spladerunner.h}, both ways, and against the
+ * loaded library).
  */
 public enum Status {
   /** Success (never carried by an exception). */

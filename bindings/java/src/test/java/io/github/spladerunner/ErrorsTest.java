@@ -107,6 +107,12 @@ class ErrorsTest {
                 SpladeException.class,
                 () -> expander.tokenWeights(SparseVector.of(new int[] {size}, new float[] {1f})))
             .status());
+    SpladeException negative =
+        assertThrows(
+            SpladeException.class,
+            () -> expander.tokenWeights(SparseVector.of(new int[] {-1, 5}, new float[] {1f, 1f})));
+    assertEquals(Status.OUT_OF_RANGE, negative.status());
+    assertTrue(negative.detail().contains("-1"), negative.detail());
   }
 
   @Test

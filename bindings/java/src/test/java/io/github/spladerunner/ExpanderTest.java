@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -13,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The API around expand: tokens, sizes, options that prune, vectors. */
 class ExpanderTest {
@@ -50,10 +52,25 @@ class ExpanderTest {
     assertEquals(2.0999f, weights.get("atomic"), 1e-4f);
     assertEquals(vector.weightOf(7128), weights.get("manhattan"));
     assertThrows(UnsupportedOperationException.class, () -> weights.put("x", 1f));
-    // In vocabulary id order.
+    // In vocabulary id order, each token token()'s and its weight the vector's.
     List<String> tokens = new ArrayList<>(weights.keySet());
     for (int i = 0; i < vector.size(); i++) {
       assertEquals(expander.token(vector.index(i)), tokens.get(i));
+      assertEquals(vector.weight(i), weights.get(tokens.get(i)));
+    }
+    assertEquals(Map.of(), expander.tokenWeights(SparseVector.of(new int[0], new float[0])));
+  }
+
+  @Test
+  void tokenWeightsOfIdsSharingATokenKeepTheLaterWeight(@TempDir Path dir) {
+    try (Expander shared = Expander.open(TestData.sharedTokenModel(dir))) {
+      assertEquals("", shared.token(1));
+      assertEquals("", shared.token(2));
+      // The later weight, here the smaller one; the shared key keeps the first one's place.
+      Map<String, Float> weights =
+          shared.tokenWeights(SparseVector.of(new int[] {1, 2, 7128}, new float[] {0.5f, 0.25f, 2f}));
+      assertEquals(List.of("", "manhattan"), new ArrayList<>(weights.keySet()));
+      assertEquals(Map.of("", 0.25f, "manhattan", 2f), weights);
     }
   }
 

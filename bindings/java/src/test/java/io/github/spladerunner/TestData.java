@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 /**
  * Where the repository's set-up ({@code bash tools/setup.sh}) put the models, the parity texts and the reference
@@ -29,6 +30,32 @@ final class TestData {
   static Path model(String name) {
     Path dir = ROOT.resolve(".cache/models").resolve(name);
     assertTrue(Files.isDirectory(dir), dir + " is missing: run `bash tools/setup.sh` in " + ROOT);
+    return dir;
+  }
+
+  /**
+   * splade-tiny made, in {@code dir}, into a model of which two ids share a token string, which no shipped model
+   * has: its tokenizer's ids 1 and 2 ({@code [unused0]}, {@code [unused1]}) moved to 30522 and 30523. The vocabulary
+   * keeps its size (30522, the model's), and ids 1 and 2 have no token, so both read as {@code ""}. The other
+   * files are copies of splade-tiny's (links would make JUnit's {@code @TempDir} clean-up warn).
+   */
+  static Path sharedTokenModel(Path dir) {
+    Path source = model("splade-tiny");
+    try (Stream<Path> files = Files.list(source)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (!file.getFileName().toString().equals("tokenizer.json")) {
+          Files.copy(file, dir.resolve(file.getFileName()));
+        }
+      }
+      JsonObject tokenizer = new Gson().fromJson(read(source.resolve("tokenizer.json")), JsonObject.class);
+      JsonObject vocab = tokenizer.getAsJsonObject("model").getAsJsonObject("vocab");
+      assertTrue(vocab.get("[unused0]").getAsInt() == 1 && vocab.get("[unused1]").getAsInt() == 2);
+      vocab.addProperty("[unused0]", 30522);
+      vocab.addProperty("[unused1]", 30523);
+      Files.writeString(dir.resolve("tokenizer.json"), new Gson().toJson(tokenizer), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     return dir;
   }
 
@@ -85,7 +112,8 @@ final class TestData {
     return references;
   }
 
-  private static String read(Path path) {
+  /** The text of a UTF-8 file. */
+  static String read(Path path) {
     try {
       return Files.readString(path, StandardCharsets.UTF_8);
     } catch (IOException e) {
