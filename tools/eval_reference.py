@@ -29,10 +29,14 @@ def load_collection(path: Path):
     queries = [json.loads(line) for line in (path / "queries.jsonl").read_text(encoding="utf-8").splitlines()
                if line]
     qrels = {}
-    for line in (path / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()[1:]:
+    for n, line in enumerate((path / "qrels" / "test.tsv").read_text(encoding="utf-8").splitlines()):
         if line.strip():
             qid, did, grade = line.split("\t")
+            if n == 0 and not grade.strip().lstrip("-").isdigit():
+                continue  # BEIR's header line
             qrels.setdefault(qid, {})[did] = int(grade)
+    # trec_eval leaves out queries without a relevant document (no ideal ranking to measure against).
+    qrels = {qid: rels for qid, rels in qrels.items() if any(grade > 0 for grade in rels.values())}
     doc_texts = [f"{d.get('title') or ''} {d.get('text') or ''}" for d in docs]
     return ([str(d["_id"]) for d in docs], doc_texts, [str(q["_id"]) for q in queries],
             [q.get("text") or "" for q in queries], qrels)
