@@ -35,8 +35,8 @@ export interface ExpanderOptions {
    * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
    * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
    * splade-tiny) they decode one inference call's vocabulary together, and a batch's inference calls run side by
-   * side on them, each on a one-thread session of its own (ONNX Runtime runs a single call on one thread for a
-   * graph file up to 64 MB, on these threads for a larger one).
+   * side on them, each on a one-thread session of its own (a single call of a small graph runs ONNX Runtime on one
+   * thread, of a large one on these threads: docs/threads.md).
    */
   intraOpThreads?: number;
   /**
