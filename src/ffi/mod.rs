@@ -15,9 +15,10 @@
 //! `unsafe extern "C" fn` whose `# Safety` section says what the caller must guarantee of each pointer. As in
 //! wasmtime's C API, a handle argument is an `Option<&T>` (`Option<&mut T>` for a setter) and a `_free` argument an
 //! `Option<Box<T>>`: ABI-identical to a nullable pointer (cbindgen writes the same C types), NULL arriving as
-//! `None`, so the body needs no unsafe code to use them. Out-parameters and arrays stay raw pointers: they may
-//! point to uninitialised memory, which a reference must not. A body that needs unsafe code is a closure bound
-//! before the `unsafe { guard(..) }` call, since an unsafe block also covers the closures written inside it.
+//! `None`, so the body needs no unsafe code to use them. Out-parameters and arrays stay raw pointers: an
+//! out-parameter may point to uninitialised memory, which a reference must not, and an array's length is another
+//! argument. A body that needs unsafe code is a closure bound before the `unsafe { guard(..) }` call, since an
+//! unsafe block also covers the closures written inside it.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 // C type names, as they appear in the header.
