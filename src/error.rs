@@ -38,50 +38,105 @@ pub enum Status {
     Panic = 99,
 }
 
-/// Every status, for lookups by number.
-const ALL_STATUSES: [Status; 12] = [
-    Status::Ok,
-    Status::NullArgument,
-    Status::InvalidArgument,
-    Status::InvalidUtf8,
-    Status::ModelNotFound,
-    Status::InvalidModel,
-    Status::Tokenization,
-    Status::RuntimeUnavailable,
-    Status::Inference,
-    Status::OutOfRange,
-    Status::Closed,
-    Status::Panic,
-];
+/// Makes `Status::ALL` and `Status::c_name` from the variants of [`Status`]. `c_name` matches on every variant
+/// with no wildcard, so a list that leaves one out does not compile, and one that names a variant twice has an
+/// unreachable pattern, denied.
+macro_rules! status_lookups {
+    ($($variant:ident),+ $(,)?) => {
+        impl Status {
+            /// Every status, in the order of the enum.
+            const ALL: [Status; [$(Status::$variant),+].len()] = [$(Status::$variant),+];
+
+            /// [`Status::name`], NUL-terminated for C callers.
+            #[deny(unreachable_patterns)]
+            pub fn c_name(self) -> &'static CStr {
+                match self {
+                    $(Status::$variant => {
+                        const BYTES: [u8; c_name_len(stringify!($variant))] =
+                            c_name_bytes(stringify!($variant));
+                        const NAME: &CStr = match CStr::from_bytes_with_nul(&BYTES) {
+                            Ok(name) => name,
+                            Err(_) => panic!("a C name is not one NUL-terminated string"),
+                        };
+                        NAME
+                    })+
+                }
+            }
+        }
+    };
+}
+
+// The enum `Status` is the one definition of the statuses (name, number, comment), written out because cbindgen,
+// which writes it into the header, reads no item a macro makes. Its lookups are made from this list of its
+// variants, which the compiler checks against it (see `status_lookups!`); each C name is made from its variant.
+status_lookups!(
+    Ok,
+    NullArgument,
+    InvalidArgument,
+    InvalidUtf8,
+    ModelNotFound,
+    InvalidModel,
+    Tokenization,
+    RuntimeUnavailable,
+    Inference,
+    OutOfRange,
+    Closed,
+    Panic,
+);
 
 impl Status {
     /// The status with this number, if any.
     pub fn from_code(code: i64) -> Option<Status> {
-        ALL_STATUSES.into_iter().find(|s| *s as i64 == code)
+        Status::ALL.into_iter().find(|s| *s as i64 == code)
     }
 
     /// The status's name as it appears in the C header, for example `SPLADE_STATUS_INVALID_UTF8`.
     pub fn name(self) -> &'static str {
         self.c_name().to_str().unwrap_or_default()
     }
+}
 
-    /// [`Status::name`], NUL-terminated for C callers.
-    pub fn c_name(self) -> &'static CStr {
-        match self {
-            Status::Ok => c"SPLADE_STATUS_OK",
-            Status::NullArgument => c"SPLADE_STATUS_NULL_ARGUMENT",
-            Status::InvalidArgument => c"SPLADE_STATUS_INVALID_ARGUMENT",
-            Status::InvalidUtf8 => c"SPLADE_STATUS_INVALID_UTF8",
-            Status::ModelNotFound => c"SPLADE_STATUS_MODEL_NOT_FOUND",
-            Status::InvalidModel => c"SPLADE_STATUS_INVALID_MODEL",
-            Status::Tokenization => c"SPLADE_STATUS_TOKENIZATION",
-            Status::RuntimeUnavailable => c"SPLADE_STATUS_RUNTIME_UNAVAILABLE",
-            Status::Inference => c"SPLADE_STATUS_INFERENCE",
-            Status::OutOfRange => c"SPLADE_STATUS_OUT_OF_RANGE",
-            Status::Closed => c"SPLADE_STATUS_CLOSED",
-            Status::Panic => c"SPLADE_STATUS_PANIC",
+/// The prefix of every status's C name.
+const C_NAME_PREFIX: &str = "SPLADE_STATUS_";
+
+/// The length in bytes, NUL included, of the C name of the variant `variant` (see [`c_name_bytes`]).
+const fn c_name_len(variant: &str) -> usize {
+    let variant = variant.as_bytes();
+    let mut len = C_NAME_PREFIX.len() + variant.len() + 1;
+    let mut i = 1;
+    while i < variant.len() {
+        if variant[i].is_ascii_uppercase() {
+            len += 1;
         }
+        i += 1;
     }
+    len
+}
+
+/// The C name of the variant `variant`, NUL-terminated: `SPLADE_STATUS_` and the variant in screaming snake case
+/// (`InvalidUtf8` gives `SPLADE_STATUS_INVALID_UTF8`), as cbindgen names the variants in the header
+/// (`cbindgen.toml`: `rename_variants = "ScreamingSnakeCase"`, `prefix_with_name = true`). `N` is
+/// `c_name_len(variant)`.
+const fn c_name_bytes<const N: usize>(variant: &str) -> [u8; N] {
+    let prefix = C_NAME_PREFIX.as_bytes();
+    let variant = variant.as_bytes();
+    let mut name = [0; N];
+    let mut at = 0;
+    while at < prefix.len() {
+        name[at] = prefix[at];
+        at += 1;
+    }
+    let mut i = 0;
+    while i < variant.len() {
+        if i > 0 && variant[i].is_ascii_uppercase() {
+            name[at] = b'_';
+            at += 1;
+        }
+        name[at] = variant[i].to_ascii_uppercase();
+        at += 1;
+        i += 1;
+    }
+    name
 }
 
 /// A failure: its kind and a message naming what was wrong.
@@ -121,3 +176,69 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `camel` in screaming snake case, written apart from `c_name_bytes`: `InvalidUtf8` gives `INVALID_UTF8`.
+    fn screaming_snake(camel: &str) -> String {
+        let mut words: Vec<String> = Vec::new();
+        for c in camel.chars() {
+            match words.last_mut() {
+                Some(word) if !c.is_ascii_uppercase() => word.push(c.to_ascii_uppercase()),
+                _ => words.push(c.to_string()),
+            }
+        }
+        words.join("_")
+    }
+
+    #[test]
+    fn every_c_name_is_the_prefix_and_the_variant_in_screaming_snake_case() {
+        for status in Status::ALL {
+            let expected = format!("SPLADE_STATUS_{}", screaming_snake(&format!("{status:?}")));
+            assert_eq!(status.c_name().to_str(), Ok(expected.as_str()));
+            assert_eq!(status.name(), expected);
+        }
+    }
+
+    #[test]
+    fn numbers_round_trip_and_no_other_number_is_a_status() {
+        for status in Status::ALL {
+            assert_eq!(Status::from_code(status as i64), Some(status));
+        }
+        let numbers: Vec<i64> = Status::ALL.iter().map(|&s| s as i64).collect();
+        for code in -1..=1000 {
+            assert_eq!(
+                Status::from_code(code).is_some(),
+                numbers.contains(&code),
+                "{code}"
+            );
+        }
+    }
+
+    /// The header's `splade_status` (written by cbindgen from the enum itself) lists exactly `Status::ALL`: the
+    /// same names and numbers, in the same order.
+    #[test]
+    fn the_header_enum_is_every_status_with_its_name_and_number() {
+        let header = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/include/spladerunner.h"
+        ))
+        .expect("include/spladerunner.h is readable");
+        let in_header: Vec<(String, i64)> = header
+            .lines()
+            .filter_map(|line| {
+                let (name, number) = line.trim().strip_suffix(',')?.split_once(" = ")?;
+                let number = number.parse().ok()?;
+                name.starts_with("SPLADE_STATUS_")
+                    .then(|| (name.to_string(), number))
+            })
+            .collect();
+        let in_rust: Vec<(String, i64)> = Status::ALL
+            .iter()
+            .map(|&s| (s.name().to_string(), s as i64))
+            .collect();
+        assert_eq!(in_header, in_rust);
+    }
+}

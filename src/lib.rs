@@ -23,6 +23,13 @@ mod batch;
 mod decoder;
 mod error;
 mod expander;
+/// The C ABI. Private to the crate: `#[no_mangle]` exports its functions to C, while Rust code outside the crate
+/// cannot name them, so cannot call one with a dangling pointer. This fails to compile for that reason only
+/// (E0603: private module), and passes no more once the module is made public again:
+///
+/// ```compile_fail,E0603
+/// let expand = spladerunner::ffi::expander::splade_expander_expand;
+/// ```
 mod ffi;
 mod format;
 mod model;

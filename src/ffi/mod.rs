@@ -15,9 +15,10 @@
 //! `unsafe extern "C" fn` whose `# Safety` section says what the caller must guarantee of each pointer. As in
 //! wasmtime's C API, a handle argument is an `Option<&T>` (`Option<&mut T>` for a setter) and a `_free` argument an
 //! `Option<Box<T>>`: ABI-identical to a nullable pointer (cbindgen writes the same C types), NULL arriving as
-//! `None`, so the body needs no unsafe code to use them. Out-parameters and arrays stay raw pointers: they may
-//! point to uninitialised memory, which a reference must not. A body that needs unsafe code is a closure bound
-//! before the `unsafe { guard(..) }` call, since an unsafe block also covers the closures written inside it.
+//! `None`, so the body needs no unsafe code to use them. Out-parameters and arrays stay raw pointers: an
+//! out-parameter may point to uninitialised memory, which a reference must not, and an array's length is another
+//! argument. A body that needs unsafe code is a closure bound before the `unsafe { guard(..) }` call, since an
+//! unsafe block also covers the closures written inside it.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 // C type names, as they appear in the header.
@@ -30,3 +31,189 @@ mod json;
 mod options;
 mod vector;
 mod version;
+
+#[cfg(test)]
+mod tests {
+    // Makes an `unsafe` block around a call of a safe function a compile error: see the test's comment.
+    #![deny(unused_unsafe)]
+
+    use std::collections::BTreeSet;
+    use std::ffi::CStr;
+    use std::ptr::{null, null_mut};
+
+    use super::error::*;
+    use super::expander::*;
+    use super::json::*;
+    use super::options::*;
+    use super::vector::*;
+    use crate::error::Status;
+
+    /// The functions of `include/spladerunner.h` that take a pointer (or array) parameter, read from the header
+    /// with its comments removed.
+    fn header_functions_taking_a_pointer() -> BTreeSet<String> {
+        let header = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/include/spladerunner.h"
+        ))
+        .expect("include/spladerunner.h is readable");
+        let mut code = String::new();
+        let mut rest = header.as_str();
+        while let Some(start) = rest.find("/*") {
+            code.push_str(&rest[..start]);
+            let end = rest[start..].find("*/").expect("every comment is closed");
+            rest = &rest[start + end + 2..];
+        }
+        code.push_str(rest);
+        let code: Vec<&str> = code
+            .lines()
+            .map(|l| l.split("//").next().unwrap_or(""))
+            .collect();
+        code.join("\n")
+            .split(';')
+            .filter_map(|declaration| {
+                let (head, parameters) = declaration.split_once('(')?;
+                let name = head.split_whitespace().last()?.trim_start_matches('*');
+                (name.starts_with("splade_") && parameters.contains('*')).then(|| name.to_string())
+            })
+            .collect()
+    }
+
+    /// Every C function that takes a pointer is an `unsafe fn`, so that safe Rust cannot call it with a dangling
+    /// one. Checked when the tests compile: each is called below inside an `unsafe` block of its own, and with
+    /// `unused_unsafe` denied, the block around a function that lost its `unsafe` is an error. (A `compile_fail`
+    /// doc test that coerces each function to a safe `extern "C" fn` pointer would prove nothing: doc tests build
+    /// outside the crate, where this private module cannot be named, so it would fail for privacy either way;
+    /// `src/lib.rs` has that doc test for the privacy itself.) When run, the test checks that the functions
+    /// called are exactly the header's functions taking a pointer, so none is left out, and that each accepts
+    /// NULL as documented.
+    #[test]
+    fn every_c_function_taking_a_pointer_is_unsafe() {
+        let mut called = BTreeSet::new();
+        macro_rules! call {
+            ($function:ident($($argument:expr),*)) => {{
+                called.insert(stringify!($function).to_string());
+                // SAFETY: every pointer argument is NULL, which the function accepts.
+                unsafe { $function($($argument),*) }
+            }};
+        }
+        let null_argument = Status::NullArgument;
+
+        assert_eq!(call!(splade_error_status(None)), null_argument);
+        let message = call!(splade_error_message(None));
+        // SAFETY: `splade_error_message` returns a static NUL-terminated string for NULL.
+        assert_eq!(unsafe { CStr::from_ptr(message) }, c"");
+        call!(splade_error_free(None));
+
+        assert_eq!(
+            call!(splade_expander_new(null(), None, null_mut(), null_mut())),
+            null_argument
+        );
+        call!(splade_expander_free(None));
+        assert_eq!(
+            call!(splade_expander_expand(
+                None,
+                null(),
+                0,
+                null_mut(),
+                null_mut()
+            )),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_expander_expand_batch(
+                None,
+                null(),
+                null(),
+                0,
+                null_mut(),
+                null_mut()
+            )),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_expander_token(None, 0, null_mut(), null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_expander_tokens(
+                None,
+                null(),
+                0,
+                null_mut(),
+                null_mut()
+            )),
+            null_argument
+        );
+        assert_eq!(call!(splade_expander_vocab_size(None)), 0);
+        assert_eq!(call!(splade_expander_max_length(None)), 0);
+
+        assert_eq!(
+            call!(splade_expander_to_json(
+                None,
+                None,
+                SPLADE_FORMAT_INDICES_VALUES,
+                1.0,
+                null_mut(),
+                null_mut(),
+                null_mut()
+            )),
+            null_argument
+        );
+        call!(splade_string_free(null_mut()));
+
+        call!(splade_options_free(None));
+        assert_eq!(
+            call!(splade_options_set_max_length(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_max_windows(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_window_overlap(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_top_k(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_min_weight(None, 1.0, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_drop_special_tokens(
+                None,
+                true,
+                null_mut()
+            )),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_intra_op_threads(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_sessions(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_token_budget(None, 1, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_ort_library_path(
+                None,
+                null(),
+                null_mut()
+            )),
+            null_argument
+        );
+
+        call!(splade_sparse_vector_free(None));
+        call!(splade_sparse_batch_free(None));
+
+        assert_eq!(called, header_functions_taking_a_pointer());
+    }
+}
