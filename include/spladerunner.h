@@ -484,8 +484,8 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
  * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
  * the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
  * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
- * its own; ONNX Runtime runs a single call on one thread for a graph file up to 64 MB, on these threads for a
- * larger one. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+ * its own; a single call of a small graph runs ONNX Runtime on one thread, of a large one on these threads
+ * (docs/threads.md). Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
  * (see `splade_options`).
  *
  * # Safety
