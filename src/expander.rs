@@ -336,7 +336,7 @@ impl Expander {
                 let texts: Vec<&[f32]> = (group.members.iter().enumerate())
                     .map(|(row, &member)| &row_data(row)[..tokens[member].len() * width])
                     .collect();
-                decoder.pool(&texts, decoder_threads).into_iter()
+                decoder.decode(&texts, decoder_threads).into_iter()
             }
             _ => Vec::new().into_iter(),
         };

@@ -1,6 +1,5 @@
 //! Buffers that start at a cache-line boundary. An AMX tile row is 64 bytes: read from a 64-byte boundary it
-//! is one cache line, otherwise two, and the tile products slow down (with the screen's buffers aligned,
-//! splade-tiny's documents job ran about 6% faster in float32 and 11% faster in int8).
+//! is one cache line, otherwise two, and the tile products slow down.
 
 use std::marker::PhantomData;
 
@@ -9,11 +8,17 @@ use std::marker::PhantomData;
 #[repr(C, align(64))]
 struct Line([u8; 64]);
 
-/// Element types a buffer of bytes may be viewed as: every bit pattern is a valid value, and their sizes
-/// divide 64.
-pub(super) trait Plain: Copy {}
-impl Plain for u8 {}
-impl Plain for i8 {}
+/// Element types a buffer of bytes may be viewed as.
+///
+/// # Safety
+/// Every bit pattern of the type's size must be a valid value (the buffer's bytes are read as values), the type
+/// must have no padding (its values are kept, and copied, as bytes), and its size and alignment must divide 64
+/// (a cache line holds a whole number of values, each aligned).
+pub(super) unsafe trait Plain: Copy {}
+// SAFETY: one byte, any of whose 256 bit patterns is a `u8`.
+unsafe impl Plain for u8 {}
+// SAFETY: one byte, any of whose 256 bit patterns is an `i8`.
+unsafe impl Plain for i8 {}
 
 /// A fixed-length buffer of `T` that starts at a cache-line boundary.
 pub(super) struct Aligned<T: Plain> {
@@ -27,7 +32,7 @@ impl<T: Plain> Aligned<T> {
     pub(super) fn filled(value: T, len: usize) -> Self {
         let per_line = 64 / std::mem::size_of::<T>();
         let mut line = Line([0; 64]);
-        // SAFETY: a line holds exactly `per_line` values of `T` (a plain type whose alignment divides 64).
+        // SAFETY: a line holds exactly `per_line` values of `T`, each aligned (`T: Plain`).
         unsafe { std::slice::from_raw_parts_mut(line.0.as_mut_ptr() as *mut T, per_line) }
             .fill(value);
         Aligned {
@@ -41,8 +46,8 @@ impl<T: Plain> Aligned<T> {
 impl<T: Plain> std::ops::Deref for Aligned<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        // SAFETY: the lines hold at least `len` values of `T` (a plain type whose alignment divides 64), and any
-        // bytes are a valid `T`.
+        // SAFETY: the lines hold at least `len` values of `T`, each aligned, and any bytes are a valid `T`
+        // (`T: Plain`).
         unsafe { std::slice::from_raw_parts(self.lines.as_ptr() as *const T, self.len) }
     }
 }

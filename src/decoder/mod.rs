@@ -1,63 +1,54 @@
-//! SPLADE pooling computed by the library from the masked-LM head's hidden states, exactly and mostly without
-//! the full decoder product.
+//! The library's decoder: SPLADE weights from the masked-LM head's hidden states, exactly and mostly without the
+//! full decoder product.
 //!
 //! A model may stop at the MLM head's hidden states `[batch, seq, hidden]` and ship its decoder (the vocabulary
-//! matrix `W [vocab, hidden]` and bias `b [vocab]`) as `decoder.safetensors`. A text's weights are then
-//! `w[v] = log1p(relu(max_p h_p·W_v + b_v))`. Almost every term of a SPLADE vector is zero (about 80 of 30,522
-//! for splade-tiny), so rather than multiply every hidden state by every vocabulary row in float32, the decoder:
+//! matrix `W [vocab, hidden]` and bias `b [vocab]`) as `decoder.safetensors` ([`mod@file`]). A text's weights are
+//! then `w[v] = log1p(relu(max_p h_p·W_v + b_v))`. Almost every term of a SPLADE vector is zero, so rather than
+//! multiply every hidden state by every vocabulary row in float32, the decoder:
 //!
-//! 1. **screens** ([`screen`]): with both sides quantized to int8 (AMX tiles or VNNI dot products where the CPU
-//!    has them), it computes for every vocabulary row and position an upper bound of `h_p·W_v` (the
-//!    quantization error is bounded exactly from the scales and L1 norms, plus a margin for float rounding);
-//! 2. **decodes exactly** ([`exact`]) only the rows whose largest bound plus `b_v` is above zero (about twice
+//! 1. **screens** ([`screen`]): with both sides quantized to int8 ([`quantize`], laid out as [`layout`] says),
+//!    it computes for every vocabulary row and position an upper bound of `h_p·W_v` (the quantization error is
+//!    bounded exactly from the scales and L1 norms, plus a margin for float rounding), a step of rows at a time
+//!    ([`step`]);
+//! 2. **decodes exactly** ([`exact`]) only the rows whose largest bound plus `b_v` is above zero (few more than
 //!    the non-zero terms), and in such a row only the positions whose bound is above the largest float32 product
-//!    found so far, starting from the position with the largest bound (for splade-tiny on the benchmark's
-//!    paragraphs, 1.7 positions of the 77 of a row's text on average).
+//!    found so far, starting from the position with the largest bound (so that most positions of a row's text
+//!    are never computed).
 //!
 //! A row ruled out has weight zero, and a position ruled out cannot hold the row's largest product, whatever the
-//! rounding: the vectors are those of the full product computed with [`exact`]'s dot product. The texts of one
-//! inference call are decoded together, each block of vocabulary rows serving every text while it is in cache.
+//! rounding: the vectors are those of the full product computed with the exact pass's dot product. The texts of
+//! one inference call are decoded together, each block of vocabulary rows serving every text while it is in
+//! cache. The products run on the fastest of the [`kernels`] the CPU has (AMX tiles, AVX-512 VNNI, ...), which
+//! all give the very same numbers.
 //!
 //! An int8 model's decoder file holds `W` in int8 with one scale per row: its logits are then defined by the
 //! int8 product itself (each hidden state quantized to int8 with its own scale), computed by the same kernels,
 //! with no exact pass: approximate, like the rest of an int8 model.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod aligned;
-mod amx;
 mod exact;
 mod file;
+mod kernels;
+mod layout;
+mod quantize;
 mod screen;
+mod step;
 
 use std::path::Path;
 
 use crate::error::Result;
+use kernels::{with_kernel, Kernel};
 
-/// Whether the decoder may use its SIMD kernels (AMX, VNNI, AVX-512, FMA) where the CPU has them: always, but
-/// a test can turn them off on its own thread to run the portable code end to end.
-#[cfg(not(test))]
-#[inline(always)]
-fn simd() -> bool {
-    true
-}
-
-#[cfg(test)]
-thread_local! {
-    static PORTABLE_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-#[cfg(test)]
-fn simd() -> bool {
-    !PORTABLE_ONLY.with(std::cell::Cell::get)
-}
-
-/// The decoder of one model, ready for [`Decoder::pool`]. Immutable, shared by every thread.
+/// The decoder of one model, ready for [`Decoder::decode`]. Immutable, shared by every thread.
 pub(crate) struct Decoder {
     hidden: usize,
     vocab: usize,
     /// `W [vocab, hidden]` row-major for the exact pass; `None` for an int8 decoder (estimates only).
     weight: Option<Vec<f32>>,
     bias: Vec<f32>,
-    screen: screen::Rows,
+    screen: layout::Rows,
 }
 
 impl Decoder {
@@ -67,12 +58,12 @@ impl Decoder {
         let (weight, bias) = file::read(path, vocab, hidden)?;
         let (weight, screen) = match weight {
             file::Matrix::Float(weight) => {
-                let screen = screen::Rows::bounding(&weight, vocab, hidden);
+                let screen = layout::Rows::bounding(&weight, vocab, hidden);
                 (Some(weight), screen)
             }
             file::Matrix::Int8 { values, scale } => (
                 None,
-                screen::Rows::estimating(&values, &scale, vocab, hidden),
+                layout::Rows::estimating(&values, &scale, vocab, hidden),
             ),
         };
         Ok(Decoder {
@@ -84,11 +75,21 @@ impl Decoder {
         })
     }
 
-    /// Pools the texts of one inference call: `texts[i]` holds the real positions of text `i` `[positions,
+    /// Decodes the texts of one inference call: `texts[i]` holds the real positions of text `i` `[positions,
     /// hidden]`; returns each text's terms of SPLADE weight above zero, `(vocabulary id, weight)` with ids
     /// ascending (a row the screen rules out has weight zero). The vocabulary is split between `threads` threads,
     /// and each block of vocabulary rows serves every text while it is in cache.
-    pub(crate) fn pool(&self, texts: &[&[f32]], threads: usize) -> Vec<Vec<(u32, f32)>> {
+    pub(crate) fn decode(&self, texts: &[&[f32]], threads: usize) -> Vec<Vec<(u32, f32)>> {
+        with_kernel!(kernels::detect(), kernel => self.decode_with(kernel, texts, threads))
+    }
+
+    /// [`Decoder::decode`] with `kernel`.
+    fn decode_with<K: Kernel>(
+        &self,
+        kernel: K,
+        texts: &[&[f32]],
+        threads: usize,
+    ) -> Vec<Vec<(u32, f32)>> {
         let states: Vec<_> = texts
             .iter()
             .map(|hidden| self.screen.states(hidden, self.hidden))
@@ -96,7 +97,7 @@ impl Decoder {
         let per_thread = self
             .vocab
             .div_ceil(threads.max(1))
-            .next_multiple_of(screen::STEP);
+            .next_multiple_of(layout::STEP);
         // Each text's terms of the rows from `start`, ids ascending.
         let work = |start: usize| -> Vec<Vec<(u32, f32)>> {
             let end = (start + per_thread).min(self.vocab);
@@ -110,19 +111,23 @@ impl Decoder {
             match &self.weight {
                 None => self
                     .screen
-                    .estimates(&states, &self.bias, start..end, &mut keep),
-                Some(weight) => {
-                    self.screen
-                        .candidates(&states, &self.bias, start..end, |i, v, bounds| {
-                            let row = &weight[v * self.hidden..(v + 1) * self.hidden];
-                            keep(i, v, exact::max_dot(texts[i], row, bounds) + self.bias[v]);
-                        })
-                }
+                    .estimates(kernel, &states, &self.bias, start..end, &mut keep),
+                Some(weight) => self.screen.candidates(
+                    kernel,
+                    &states,
+                    &self.bias,
+                    start..end,
+                    |i, v, bounds| {
+                        let row = &weight[v * self.hidden..(v + 1) * self.hidden];
+                        let product = exact::max_dot(kernel, texts[i], row, bounds);
+                        keep(i, v, product + self.bias[v]);
+                    },
+                ),
             }
             terms
         };
-        // The calling thread takes the first part itself: with `side_by_side::run` (threads spawned for every
-        // part) single splade-tiny queries took 0.85-0.99 ms at p50 against 0.71-0.78 ms.
+        // The calling thread takes the first part itself: spawning a thread for every part, as
+        // `side_by_side::run` does, made single queries slower.
         let parts: Vec<Vec<Vec<(u32, f32)>>> = std::thread::scope(|scope| {
             let others: Vec<_> = (1..self.vocab.div_ceil(per_thread))
                 .map(|t| scope.spawn(move || work(t * per_thread)))
@@ -162,11 +167,11 @@ mod tests {
         (0..n).map(|_| noise(seed) * scale + offset).collect()
     }
 
-    /// The decoder gives exactly what the full float32 product gives (every row with every position, by
-    /// [`exact::dot`], whose products are checked against f64 ones), on random data whose logits sit close to 0
-    /// (where a loose bound would drop a term), for texts of different lengths decoded in one call.
+    /// The decoder gives exactly what the full float32 product gives (every row with every position, by the
+    /// portable kernel's dot product, whose products are checked against f64 ones), on random data whose logits
+    /// sit close to 0 (where a loose bound would drop a term), for texts of different lengths decoded in one call.
     #[test]
-    fn pooling_equals_the_full_product() {
+    fn decoding_equals_the_full_product() {
         let (vocab, hidden) = (1000, 128);
         let mut seed = 7;
         let weight = random(vocab * hidden, &mut seed, 0.1, 0.0);
@@ -176,12 +181,11 @@ mod tests {
             .map(|positions| random(positions * hidden, &mut seed, 2.0, 0.0))
             .collect();
         let decoder = float_decoder(&weight, bias, hidden);
-        for (texts, positive) in pool_every_way(&decoder, &weight, &texts) {
-            assert!(
-                positive > 20 && positive < vocab - 50,
-                "{positive} positive rows of {texts} texts"
-            );
-        }
+        let positive = decode_every_way(&decoder, &weight, &texts);
+        assert!(
+            positive > 20 && positive < vocab - 50,
+            "{positive} positive rows of the first text"
+        );
     }
 
     /// Odd inputs decode as the full product does: a row of zeros with a positive bias, a NaN hidden value
@@ -200,10 +204,8 @@ mod tests {
         let huge = random(4 * hidden, &mut seed, 3e19, 0.0);
         let texts = vec![nan, huge, Vec::new()];
         let decoder = float_decoder(&weight, bias, hidden);
-        let positive: Vec<usize> = pool_every_way(&decoder, &weight, &texts)
-            .map(|(_, positive)| positive)
-            .collect();
-        assert!(positive.iter().all(|&p| p > 0), "{positive:?}");
+        let positive = decode_every_way(&decoder, &weight, &texts);
+        assert!(positive > 0, "{positive} positive rows of the first text");
     }
 
     /// The terms of `texts` texts as one row of `vocab` weights each, `[texts, vocab]` (0 where a text has no
@@ -227,52 +229,52 @@ mod tests {
         Decoder {
             hidden,
             vocab,
-            screen: screen::Rows::bounding(weight, vocab, hidden),
+            screen: layout::Rows::bounding(weight, vocab, hidden),
             weight: Some(weight.to_vec()),
             bias,
         }
     }
 
-    /// Pools `texts` on 1, 2 and 3 threads with the SIMD kernels and on 1 thread with the portable ones, and
-    /// checks every weight against the full product: every row at every position with [`exact::dot`] (itself
-    /// checked against f64), NaN products skipped. Gives, for each pooling, the number of texts and the number of
-    /// positive weights of the first.
-    fn pool_every_way<'a>(
-        decoder: &'a Decoder,
-        weight: &'a [f32],
-        texts: &'a [Vec<f32>],
-    ) -> impl Iterator<Item = (usize, usize)> + 'a {
+    /// Decodes `texts` with every kernel the CPU has, on 1, 2 and 3 threads, and with the kernel
+    /// [`kernels::detect`] picks, and checks every weight against the full product: every row at every position
+    /// with the portable kernel's dot product (itself checked against f64), NaN products skipped. Gives the number
+    /// of positive weights of the first text.
+    fn decode_every_way(decoder: &Decoder, weight: &[f32], texts: &[Vec<f32>]) -> usize {
         let (vocab, hidden) = (decoder.vocab, decoder.hidden);
-        [(1, false), (2, false), (3, false), (1, true)]
-            .into_iter()
-            .map(move |(threads, portable)| {
-                PORTABLE_ONLY.with(|p| p.set(portable));
-                let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
-                let got = dense(decoder.pool(&slices, threads), texts.len(), vocab);
-                PORTABLE_ONLY.with(|p| p.set(false));
-                let mut first_positive = None;
-                for (states, got) in texts.iter().zip(got.chunks_exact(vocab)) {
-                    let mut positive = 0;
-                    for (v, (row, &got)) in weight.chunks_exact(hidden).zip(got).enumerate() {
-                        let full = states
-                            .chunks_exact(hidden)
-                            .map(|h| {
-                                let product = exact::dot(h, row);
-                                assert!(
-                                    exact::near_the_f64_dot(product, h, row),
-                                    "row {v}: {product}"
-                                );
-                                product
-                            })
-                            .fold(f32::NEG_INFINITY, f32::max);
-                        let want = crate::pooling::splade_weight(full + decoder.bias[v]);
-                        positive += usize::from(want > 0.0);
-                        assert_eq!(got, want, "row {v}, {threads} threads, portable {portable}");
-                    }
-                    first_positive.get_or_insert(positive);
-                }
-                (texts.len(), first_positive.unwrap_or(0))
-            })
+        let mut want = Vec::with_capacity(texts.len() * vocab);
+        for states in texts {
+            for (v, row) in weight.chunks_exact(hidden).enumerate() {
+                let full = states
+                    .chunks_exact(hidden)
+                    .map(|h| {
+                        let product = kernels::Portable.dot(h, row);
+                        assert!(
+                            exact::near_the_f64_dot(product, h, row),
+                            "row {v}: {product}"
+                        );
+                        product
+                    })
+                    .fold(f32::NEG_INFINITY, f32::max);
+                want.push(crate::pooling::splade_weight(full + decoder.bias[v]));
+            }
+        }
+        let slices: Vec<&[f32]> = texts.iter().map(|t| &t[..]).collect();
+        let check = |got: Vec<Vec<(u32, f32)>>, how: &str| {
+            let got = dense(got, texts.len(), vocab);
+            for (k, (got, want)) in got.iter().zip(&want).enumerate() {
+                let (i, v) = (k / vocab, k % vocab);
+                assert_eq!(got, want, "text {i}, row {v}, {how}");
+            }
+        };
+        kernels::for_each_kernel(|name, kernel| {
+            for threads in 1..=3 {
+                let got =
+                    with_kernel!(kernel, kernel => decoder.decode_with(kernel, &slices, threads));
+                check(got, &format!("{name} kernel, {threads} threads"));
+            }
+        });
+        check(decoder.decode(&slices, 2), "detected kernel, 2 threads");
+        want[..vocab].iter().filter(|&&w| w > 0.0).count()
     }
 
     /// Every bound the screen gives the exact pass is at least its product, for rows of every scale (down to a row
@@ -296,7 +298,7 @@ mod tests {
             })
         };
         weight.splice(hidden..2 * hidden, rounding_down(0.01, 37));
-        let rows = screen::Rows::bounding(&weight, vocab, hidden);
+        let rows = layout::Rows::bounding(&weight, vocab, hidden);
         let mut texts: Vec<Vec<f32>> = [(33, 1e-3), (5, 1.0), (64, 50.0)]
             .iter()
             .map(|&(positions, scale)| random(positions * hidden, &mut seed, scale, 0.0))
@@ -309,22 +311,29 @@ mod tests {
         let states: Vec<_> = texts.iter().map(|t| rows.states(t, hidden)).collect();
         // A bias this high lets every row through the screen.
         let bias = vec![1e9; vocab];
-        let mut checked = 0;
-        rows.candidates(&states, &bias, 0..vocab, |i, v, bounds| {
-            let row = &weight[v * hidden..(v + 1) * hidden];
-            for (p, h) in texts[i].chunks_exact(hidden).enumerate() {
-                let product = exact::dot(h, row);
-                assert!(bounds.at(p) >= product, "text {i}, row {v}, position {p}");
-                checked += 1;
-            }
+        kernels::for_each_kernel(|name, kernel| {
+            let mut checked = 0;
+            let mut check = |i: usize, v: usize, bounds: &step::RowBounds| {
+                let row = &weight[v * hidden..(v + 1) * hidden];
+                for (p, h) in texts[i].chunks_exact(hidden).enumerate() {
+                    let product = kernels::Portable.dot(h, row);
+                    assert!(
+                        bounds.at(p) >= product,
+                        "{name} kernel: text {i}, row {v}, position {p}"
+                    );
+                    checked += 1;
+                }
+            };
+            with_kernel!(kernel, kernel => rows.candidates(kernel, &states, &bias, 0..vocab, &mut check));
+            assert_eq!(checked, vocab * (33 + 5 + 64 + 2), "{name} kernel");
         });
-        assert_eq!(checked, vocab * (33 + 5 + 64 + 2));
     }
 
     /// An int8 decoder gives `log1p(relu(max_p s_v·t_p·(r_p·q_v) + b_v))`, the int8 product with each hidden
-    /// state quantized as `r_p = round(h_p / t_p)`, `t_p = max|h_p| / 127` (computed here in f64).
+    /// state quantized as `r_p = round(h_p / t_p)`, `t_p = max|h_p| / 127` (computed here in f64), with every
+    /// kernel the CPU has.
     #[test]
-    fn int8_pooling_is_the_int8_product() {
+    fn int8_decoding_is_the_int8_product() {
         let (vocab, hidden, positions) = (500, 96, 29);
         let mut seed = 11;
         let values: Vec<i8> = random(vocab * hidden, &mut seed, 127.0, 0.0)
@@ -337,7 +346,7 @@ mod tests {
         let decoder = Decoder {
             hidden,
             vocab,
-            screen: screen::Rows::estimating(&values, &scale, vocab, hidden),
+            screen: layout::Rows::estimating(&values, &scale, vocab, hidden),
             weight: None,
             bias: bias.clone(),
         };
@@ -351,27 +360,30 @@ mod tests {
                 )
             })
             .collect();
-        for threads in [1, 2] {
-            let got = dense(decoder.pool(&[&states[..]], threads), 1, vocab);
-            let mut positive = 0;
-            for v in 0..vocab {
-                let q = &values[v * hidden..(v + 1) * hidden];
-                let peak = quantized
-                    .iter()
-                    .map(|(t, r)| t * r.iter().zip(q).map(|(r, &q)| r * q as f64).sum::<f64>())
-                    .fold(f64::NEG_INFINITY, f64::max);
-                let want = (scale[v] as f64 * peak + bias[v] as f64).max(0.0).ln_1p();
-                positive += usize::from(want > 0.0);
+        kernels::for_each_kernel(|name, kernel| {
+            for threads in [1, 2] {
+                let got = with_kernel!(kernel, kernel => decoder.decode_with(kernel, &[&states[..]], threads));
+                let got = dense(got, 1, vocab);
+                let mut positive = 0;
+                for v in 0..vocab {
+                    let q = &values[v * hidden..(v + 1) * hidden];
+                    let peak = quantized
+                        .iter()
+                        .map(|(t, r)| t * r.iter().zip(q).map(|(r, &q)| r * q as f64).sum::<f64>())
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    let want = (scale[v] as f64 * peak + bias[v] as f64).max(0.0).ln_1p();
+                    positive += usize::from(want > 0.0);
+                    assert!(
+                        (got[v] as f64 - want).abs() <= 1e-5,
+                        "row {v}: {} against {want}, {name} kernel, {threads} threads",
+                        got[v]
+                    );
+                }
                 assert!(
-                    (got[v] as f64 - want).abs() <= 1e-5,
-                    "row {v}: {} against {want}, {threads} threads",
-                    got[v]
+                    positive > 50 && positive < vocab - 50,
+                    "{positive} positive rows"
                 );
             }
-            assert!(
-                positive > 50 && positive < vocab - 50,
-                "{positive} positive rows"
-            );
-        }
+        });
     }
 }
