@@ -18,6 +18,11 @@
 //!
 //! A vector's weights are `w[v] = max over the text's tokens of log(1 + relu(logit[v]))`, padding excluded;
 //! only terms with `w > 0` are kept.
+//!
+//! How the crate is laid out and why: `docs/architecture.md` in the repository.
+
+// An `unsafe fn`'s body is not one big unsafe block: each unsafe operation in it says why it is sound.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 mod batch;
 mod decoder;

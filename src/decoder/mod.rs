@@ -25,8 +25,6 @@
 //! int8 product itself (each hidden state quantized to int8 with its own scale), computed by the same kernels,
 //! with no exact pass: approximate, like the rest of an int8 model.
 
-#![deny(unsafe_op_in_unsafe_fn)]
-
 mod aligned;
 mod exact;
 mod file;
@@ -127,7 +125,7 @@ impl Decoder {
             terms
         };
         // The calling thread takes the first part itself: spawning a thread for every part, as
-        // `side_by_side::run` does, made single queries slower.
+        // `parallel::map` does, made single queries slower (BENCHMARKS.md, levers tried).
         let parts: Vec<Vec<Vec<(u32, f32)>>> = std::thread::scope(|scope| {
             let others: Vec<_> = (1..self.vocab.div_ceil(per_thread))
                 .map(|t| scope.spawn(move || work(t * per_thread)))

@@ -20,7 +20,6 @@
 //! argument. A body that needs unsafe code is a closure bound before the `unsafe { guard(..) }` call, since an
 //! unsafe block also covers the closures written inside it.
 
-#![deny(unsafe_op_in_unsafe_fn)]
 // C type names, as they appear in the header.
 #![allow(non_camel_case_types)]
 
