@@ -509,7 +509,7 @@ mod tests {
         let amx = match Amx::new() {
             Ok(amx) => amx,
             Err(lacking) => {
-                eprintln!("skipped: AMX ({lacking})");
+                super::super::say_skipped("AMX", lacking);
                 return;
             }
         };

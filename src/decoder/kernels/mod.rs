@@ -135,18 +135,22 @@ pub(super) use with_kernel;
 /// Runs `check` with each kernel this process can run, by name, and says on standard error which it cannot.
 #[cfg(test)]
 pub(super) fn for_each_kernel(mut check: impl FnMut(&str, Choice)) {
-    use std::io::Write;
     for (name, kernel) in every() {
         match kernel {
             Ok(kernel) => check(name, kernel),
-            // Written to standard error itself rather than through `eprintln!`, which the test harness
-            // captures and hides for a passing test: the run's log says what this CPU left untested.
-            Err(lacking) => {
-                let test = std::thread::current().name().unwrap_or("").to_string();
-                let _ = writeln!(std::io::stderr(), "{test}: skipped: {name} ({lacking})");
-            }
+            Err(lacking) => say_skipped(name, lacking),
         }
     }
+}
+
+/// Says that the running test did not run `kernel` on this CPU, which lacks `lacking`. Written to standard error
+/// itself rather than through `eprintln!`, which the test harness captures and hides for a passing test: the run's
+/// log says what this CPU left untested.
+#[cfg(test)]
+pub(super) fn say_skipped(kernel: &str, lacking: impl std::fmt::Display) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("").to_string();
+    let _ = writeln!(std::io::stderr(), "{test}: skipped: {kernel} ({lacking})");
 }
 
 #[cfg(test)]
