@@ -1,16 +1,16 @@
 //! [`Expander`]: one model, ready to turn texts into SPLADE vectors. It wires the steps together: tokenize,
-//! group into bounded batches, run ONNX Runtime, pool, prune.
+//! group into bounded batches, run each inference call, decode or pool, prune.
 
 use std::path::Path;
 
 use ort::session::builder::PrepackedWeights;
-use ort::session::{Session, SessionInputValue};
-use ort::value::TensorRef;
+use ort::session::Session;
 
-use crate::batch::{self, Group, Inputs};
+use crate::batch::{self, Group};
 use crate::decoder::Decoder;
 use crate::error::{Error, Result, Status};
 use crate::format::{self, Format};
+use crate::inference;
 use crate::model::{ModelFiles, ModelInfo, OutputKind, Signature};
 use crate::options::Options;
 use crate::parallel;
@@ -272,58 +272,24 @@ impl Expander {
         session: &mut Session,
         decoder_threads: usize,
     ) -> Result<Vec<SparseVector>> {
-        let rows = group.members.len();
-        let seq = group.seq_len;
-        let inputs = Inputs::of(group, tokens);
-        let inference =
-            |e: ort::Error| Error::new(Status::Inference, format!("ONNX Runtime failed: {e}"));
-        let shape = [rows, seq];
-        let signature = &self.signature;
-        let mut values: Vec<(&str, SessionInputValue)> = vec![
-            (
-                signature.input_ids.as_str(),
-                TensorRef::from_array_view((shape, &inputs.ids[..]))
-                    .map_err(inference)?
-                    .into(),
-            ),
-            (
-                signature.attention_mask.as_str(),
-                TensorRef::from_array_view((shape, &inputs.mask[..]))
-                    .map_err(inference)?
-                    .into(),
-            ),
-        ];
-        if let Some(name) = &signature.token_type_ids {
-            values.push((
-                name.as_str(),
-                TensorRef::from_array_view((shape, &inputs.type_ids[..]))
-                    .map_err(inference)?
-                    .into(),
-            ));
-        }
-        let outputs = session.run(values).map_err(inference)?;
-        let output = outputs.get(&signature.output).ok_or_else(|| {
-            Error::new(
-                Status::InvalidModel,
-                format!("the model gave no output '{}'", signature.output),
-            )
-        })?;
-        let (out_shape, data) = output.try_extract_tensor::<f32>().map_err(inference)?;
         let vocab = self.vocab.len();
-        let expected: &[i64] = match signature.output_kind {
-            OutputKind::Logits => &[rows as i64, seq as i64, vocab as i64],
-            OutputKind::Pooled => &[rows as i64, vocab as i64],
-            OutputKind::Hidden(width) => &[rows as i64, seq as i64, width as i64],
-        };
-        if &out_shape[..] != expected || data.len() != expected.iter().product::<i64>() as usize {
-            return Err(Error::new(
-                Status::InvalidModel,
-                format!(
-                    "output '{}' has shape {out_shape} for {rows} texts of {seq} tokens; expected {expected:?}",
-                    signature.output
-                ),
-            ));
-        }
+        inference::run(session, &self.signature, group, tokens, vocab, |data| {
+            self.vectors(group, tokens, data, decoder_threads)
+        })
+    }
+
+    /// The unpruned vectors of a group's rows from the model's output `data` (checked to have the shape the
+    /// signature promises), in the group's member order: decoded, pooled, or taken as they are.
+    fn vectors(
+        &self,
+        group: &Group,
+        tokens: &[Tokens],
+        data: &[f32],
+        decoder_threads: usize,
+    ) -> Result<Vec<SparseVector>> {
+        let rows = group.members.len();
+        let vocab = self.vocab.len();
+        let signature = &self.signature;
         let per_row = data.len() / rows.max(1);
         let row_data = |row: usize| &data[row * per_row..(row + 1) * per_row];
         // Hidden states: every text of the call decoded at once, each into its terms.

@@ -37,6 +37,7 @@ mod expander;
 /// ```
 mod ffi;
 mod format;
+mod inference;
 mod model;
 mod options;
 mod parallel;
