@@ -2,7 +2,7 @@
 //! how well two threads share one expander.
 //!
 //! ```text
-//! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency]
+//! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency|soak|lifecycle]
 //!     [--docs FILE] [--queries FILE] [--threads N] [--batch N] [--max-length N] [--query-max-length N]
 //!     [--calls N] [--token-budget N] [--json]          (--help describes each)
 //! ```
@@ -13,6 +13,11 @@
 //! - `concurrency`: queries with one intra-op thread on an expander with two sessions, `--calls` per thread
 //!   from one thread, then from two, in [`ROUNDS`] rounds; reports the median queries/s of each and their
 //!   ratio.
+//! - `soak` (not in `all`): `--soak-calls` (100,000) single-query calls on one expander, the queries in turn;
+//!   reports the RSS after the first 1,000 calls, at the end, its largest sample (one every 1,000 calls) and the
+//!   growth from the first to the last, so that memory that leaks per call shows.
+//! - `lifecycle` (not in `all`): `--cycles` (1,000) expanders opened, used for one query and freed, one after
+//!   the other; reports the RSS after the first 10 cycles and at the end, and the time of a cycle.
 //!
 //! `--threads` sets `Options::intra_op_threads` (default: one per core) for `docs` and `queries`: ONNX Runtime's
 //! intra-op threads, or with the library's decoder the threads that decode and run calls side by side. With
@@ -56,6 +61,12 @@ struct Args {
     /// Timed calls of the `queries` job (and of each thread of `concurrency`, at least 200).
     #[arg(long, default_value_t = 200)]
     calls: usize,
+    /// Calls of the `soak` job.
+    #[arg(long, default_value_t = 100_000)]
+    soak_calls: usize,
+    /// Open-use-free cycles of the `lifecycle` job.
+    #[arg(long, default_value_t = 1_000)]
+    cycles: usize,
     /// `Options::token_budget` [default: the library's].
     #[arg(long)]
     token_budget: Option<usize>,
@@ -70,6 +81,8 @@ enum Job {
     Docs,
     Queries,
     Concurrency,
+    Soak,
+    Lifecycle,
 }
 
 impl Args {
@@ -100,10 +113,20 @@ fn lines(path: &str) -> Vec<String> {
 
 /// The process's peak resident set size in MB (VmHWM).
 fn peak_rss_mb() -> f64 {
+    status_mb("VmHWM:")
+}
+
+/// The process's resident set size now, in MB (VmRSS).
+fn rss_mb() -> f64 {
+    status_mb("VmRSS:")
+}
+
+/// A `kB` field of `/proc/self/status`, in MB.
+fn status_mb(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -257,10 +280,82 @@ fn main() {
         Job::Docs => docs_job(&args),
         Job::Queries => queries_job(&args),
         Job::Concurrency => concurrency_job(&args),
+        Job::Soak => soak_job(&args),
+        Job::Lifecycle => lifecycle_job(&args),
         Job::All => {
             docs_job(&args);
             queries_job(&args);
             concurrency_job(&args);
         }
+    }
+}
+
+/// Many single-query calls on one expander, RSS sampled every 1,000 calls.
+fn soak_job(args: &Args) {
+    let queries = lines(&bench_file(&args.queries, "queries.txt"));
+    let (expander, _) = open(args, args.query_max_length, args.threads, 1);
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    for call in 0..args.soak_calls {
+        expander
+            .expand(&queries[call % queries.len()])
+            .expect("expands");
+        if (call + 1) % 1000 == 0 {
+            samples.push(rss_mb());
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let first = samples.first().copied().unwrap_or_else(rss_mb);
+    let last = samples.last().copied().unwrap_or_else(rss_mb);
+    let largest = samples.iter().copied().fold(first, f64::max);
+    let growth = 100.0 * (last - first) / first;
+    if args.json {
+        println!(
+            "{{\"job\":\"soak\",\"calls\":{},\"seconds\":{seconds:.2},\"rss_first_mb\":{first:.1},\
+             \"rss_last_mb\":{last:.1},\"rss_largest_mb\":{largest:.1},\"growth_percent\":{growth:.2}}}",
+            args.soak_calls
+        );
+    } else {
+        println!(
+            "soak             {} calls in {seconds:.1} s: RSS {first:.1} MB after 1,000, {last:.1} MB at the end \
+             ({growth:+.2}%), largest sample {largest:.1} MB",
+            args.soak_calls
+        );
+    }
+}
+
+/// Expanders opened, used once and freed in turn, RSS sampled after each cycle.
+fn lifecycle_job(args: &Args) {
+    let queries = lines(&bench_file(&args.queries, "queries.txt"));
+    let start = Instant::now();
+    let mut samples = Vec::new();
+    for cycle in 0..args.cycles {
+        let (expander, _) = open(args, args.query_max_length, args.threads, 1);
+        expander
+            .expand(&queries[cycle % queries.len()])
+            .expect("expands");
+        drop(expander);
+        samples.push(rss_mb());
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let after_ten = samples
+        .get(9.min(samples.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_else(rss_mb);
+    let last = samples.last().copied().unwrap_or_else(rss_mb);
+    let largest = samples.iter().copied().fold(after_ten, f64::max);
+    let per_cycle_ms = 1000.0 * seconds / args.cycles.max(1) as f64;
+    if args.json {
+        println!(
+            "{{\"job\":\"lifecycle\",\"cycles\":{},\"cycle_ms\":{per_cycle_ms:.1},\
+             \"rss_after_10_mb\":{after_ten:.1},\"rss_last_mb\":{last:.1},\"rss_largest_mb\":{largest:.1}}}",
+            args.cycles
+        );
+    } else {
+        println!(
+            "lifecycle        {} open-use-free cycles, {per_cycle_ms:.1} ms each: RSS {after_ten:.1} MB after 10, \
+             {last:.1} MB at the end, largest {largest:.1} MB",
+            args.cycles
+        );
     }
 }
