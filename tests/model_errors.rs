@@ -195,6 +195,18 @@ fn options_out_of_range_are_invalid_arguments() {
         ),
         (Options::default().with_max_windows(0), "max_windows"),
         (
+            Options::default().with_intra_op_threads(257),
+            "option intra_op_threads must be at most 256",
+        ),
+        (
+            Options::default().with_intra_op_threads(usize::MAX),
+            "option intra_op_threads must be at most 256",
+        ),
+        (
+            Options::default().with_sessions(257),
+            "option sessions must be at most 256",
+        ),
+        (
             Options::default()
                 .with_max_length(64)
                 .with_max_windows(2)
