@@ -63,8 +63,10 @@ pub struct Options {
     /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
     /// alone. Bounds memory whatever batch size a caller passes.
     pub token_budget: usize,
-    /// The ONNX Runtime shared library to load. `None`: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside the
-    /// module holding this library, then the system's library search path.
+    /// The ONNX Runtime shared library to load. `None`: `ORT_DYLIB_PATH` when set; when neither names one,
+    /// `libonnxruntime.so` beside the module holding this library, then the system's library search path. A
+    /// library named by this option or by `ORT_DYLIB_PATH` is the only one tried: if it fails to load, the error
+    /// carries the system's reason, and no other library is loaded in its place.
     pub ort_library_path: Option<PathBuf>,
 }
 
