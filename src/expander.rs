@@ -150,7 +150,11 @@ impl Expander {
         };
         expander.expand("").map_err(|e| {
             Error::new(
-                Status::InvalidModel,
+                // Memory that ran out is not the model's fault.
+                match e.status() {
+                    Status::OutOfMemory => Status::OutOfMemory,
+                    _ => Status::InvalidModel,
+                },
                 format!(
                     "{} failed its first run: {}",
                     files.onnx.display(),

@@ -219,7 +219,7 @@ pub(crate) fn open_session(
     session_builder(environment, intra_op_threads, prepacked)
         .and_then(|mut builder| builder.commit_from_file(model))
         .map_err(|e| {
-            Error::new(
+            ort_error(
                 Status::InvalidModel,
                 format!(
                     "{} could not be loaded by ONNX Runtime: {e}",
@@ -227,6 +227,19 @@ pub(crate) fn open_session(
                 ),
             )
         })
+}
+
+/// What ONNX Runtime says when its allocator fails: its C++ `std::bad_alloc`, or its arena's own failure.
+const ALLOCATION_FAILURES: [&str; 2] = ["bad_alloc", "Failed to allocate"];
+
+/// An ONNX Runtime failure, described by `message`, as an error of `status`; but [`Status::OutOfMemory`] when
+/// ONNX Runtime's allocator failed, whatever the step, so that a lack of memory (too many threads, too large an
+/// input) never reads as a bad model or a failed run.
+pub(crate) fn ort_error(status: Status, message: String) -> Error {
+    match ALLOCATION_FAILURES.iter().any(|m| message.contains(m)) {
+        true => Error::new(Status::OutOfMemory, format!("out of memory: {message}")),
+        false => Error::new(status, message),
+    }
 }
 
 /// The options of every session the library opens: all of ONNX Runtime's graph optimizations but
@@ -265,6 +278,30 @@ mod tests {
         let graph = std::fs::read(&out).unwrap();
         std::fs::remove_file(&out).unwrap();
         graph
+    }
+
+    #[test]
+    fn allocation_failures_are_out_of_memory_and_other_failures_keep_their_status() {
+        let cases = [
+            (
+                "m.onnx could not be loaded by ONNX Runtime: Exception during initialization: std::bad_alloc",
+                Status::OutOfMemory,
+            ),
+            (
+                "ONNX Runtime failed: bfc_arena.cc:359 AllocateRawInternal Failed to allocate memory for requested \
+                 buffer of size 4294967296",
+                Status::OutOfMemory,
+            ),
+            (
+                "m.onnx could not be loaded by ONNX Runtime: Protobuf parsing failed.",
+                Status::InvalidModel,
+            ),
+        ];
+        for (message, status) in cases {
+            let error = ort_error(Status::InvalidModel, message.to_string());
+            assert_eq!(error.status(), status, "{message}");
+            assert!(error.message().ends_with(message));
+        }
     }
 
     /// The int8 model would get the fused residual LayerNormalization from ONNX Runtime's defaults, and does
