@@ -8,6 +8,7 @@
 //! or the masked-LM head's hidden states `[batch, seq, hidden]` with the decoder in `decoder.safetensors`
 //! (`weight [vocab, hidden]`, `bias [vocab]`, float32), which the library decodes itself.
 
+use std::fs::Metadata;
 use std::io::ErrorKind;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -36,26 +37,14 @@ pub(crate) struct ModelFiles {
 impl ModelFiles {
     /// Checks that `dir` holds the required files and reads the optional config files.
     pub(crate) fn locate(dir: &Path) -> Result<Self> {
-        match std::fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(Error::new(
-                    Status::ModelNotFound,
-                    format!("model directory {} is not a directory", dir.display()),
-                ))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound && !is_symlink(dir) => {
-                return Err(Error::new(
-                    Status::ModelNotFound,
-                    format!("model directory {} does not exist", dir.display()),
-                ))
-            }
-            Err(e) => {
-                return Err(Error::new(
-                    Status::InvalidModel,
-                    format!("model directory {} cannot be reached: {e}", dir.display()),
-                ))
-            }
+        let name = format!("model directory {}", dir.display());
+        let what = match look_up(dir, &name)? {
+            Some(meta) if meta.is_dir() => None,
+            Some(_) => Some("is not a directory"),
+            None => Some("does not exist"),
+        };
+        if let Some(what) = what {
+            return Err(Error::new(Status::ModelNotFound, format!("{name} {what}")));
         }
         let required = |name: &str| {
             regular_file(&dir.join(name))?.ok_or_else(|| {
@@ -89,37 +78,13 @@ impl ModelFiles {
     }
 }
 
-/// True when `path` itself is a symbolic link (whether or not it leads anywhere).
-fn is_symlink(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
-}
-
-/// `Some(path)` when `path` is a regular file (or a symbolic link to one), `None` when nothing is there. Anything
-/// else is an error naming the file: a directory, device (`/dev/zero`), FIFO or socket is not a model file (and
-/// reading one could block or never end); a symbolic link that leads nowhere or loops, or a path that cannot be
-/// looked up, is reported with the system's reason rather than as a missing file.
-fn regular_file(path: &Path) -> Result<Option<PathBuf>> {
-    let invalid =
-        |what: String| Error::new(Status::InvalidModel, format!("{} {what}", path.display()));
+/// What `path` leads to, `None` when nothing is there. A symbolic link that leads nowhere or loops, or a path
+/// that cannot be looked up (a parent without permission, a name too long), is an error of
+/// [`Status::InvalidModel`] naming the path (as `name`) and the system's reason, rather than a missing file.
+fn look_up(path: &Path, name: &str) -> Result<Option<Metadata>> {
+    let invalid = |what: String| Error::new(Status::InvalidModel, format!("{name} {what}"));
     match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => Ok(Some(path.to_path_buf())),
-        Ok(meta) => {
-            let kind = meta.file_type();
-            let kind = if kind.is_dir() {
-                "a directory"
-            } else if kind.is_char_device() {
-                "a character device"
-            } else if kind.is_block_device() {
-                "a block device"
-            } else if kind.is_fifo() {
-                "a FIFO"
-            } else if kind.is_socket() {
-                "a socket"
-            } else {
-                "of an unknown kind"
-            };
-            Err(invalid(format!("is not a regular file: it is {kind}")))
-        }
+        Ok(meta) => Ok(Some(meta)),
         Err(e) if e.kind() == ErrorKind::NotFound => match std::fs::read_link(path) {
             Ok(target) => Err(invalid(format!(
                 "is a symbolic link to {}, which does not exist",
@@ -129,6 +94,36 @@ fn regular_file(path: &Path) -> Result<Option<PathBuf>> {
         },
         Err(e) => Err(invalid(format!("cannot be reached: {e}"))),
     }
+}
+
+/// `Some(path)` when `path` is a regular file (or a symbolic link to one), `None` when nothing is there. Anything
+/// else is an error naming the file: a directory, device (`/dev/zero`), FIFO or socket is not a model file (and
+/// reading one could block or never end); a failed look-up is reported as [`look_up`] says.
+fn regular_file(path: &Path) -> Result<Option<PathBuf>> {
+    let Some(meta) = look_up(path, &path.display().to_string())? else {
+        return Ok(None);
+    };
+    if meta.is_file() {
+        return Ok(Some(path.to_path_buf()));
+    }
+    let kind = meta.file_type();
+    let kind = if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "of an unknown kind"
+    };
+    Err(Error::new(
+        Status::InvalidModel,
+        format!("{} is not a regular file: it is {kind}", path.display()),
+    ))
 }
 
 fn read_optional_json(path: &Path) -> Result<Option<Value>> {

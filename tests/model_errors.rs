@@ -424,6 +424,35 @@ fn a_symlink_loop_is_reported_with_the_systems_reason() {
 }
 
 #[test]
+fn a_model_directory_that_is_a_symlink_loop_or_leads_nowhere_is_named() {
+    let dir = common::temp_dir("dir-links");
+    let looped = dir.join("looped");
+    std::os::unix::fs::symlink(&looped, &looped).unwrap();
+    let reason = std::fs::metadata(&looped).unwrap_err();
+    assert_eq!(reason.raw_os_error(), Some(libc::ELOOP));
+    fails(
+        &looped,
+        Options::default(),
+        Status::InvalidModel,
+        &[&format!(
+            "model directory {} cannot be reached: {reason}",
+            looped.display()
+        )],
+    );
+    let dangling = dir.join("dangling");
+    std::os::unix::fs::symlink(dir.join("gone"), &dangling).unwrap();
+    fails(
+        &dangling,
+        Options::default(),
+        Status::InvalidModel,
+        &[
+            "dangling is a symbolic link to",
+            "gone, which does not exist",
+        ],
+    );
+}
+
+#[test]
 fn a_tokenizer_of_another_vocabulary_size_is_a_vocabulary_mismatch() {
     let dir = copy_of("small-vocab", "splade-tiny");
     let path = dir.join("tokenizer.json");
