@@ -34,6 +34,9 @@ pub enum Status {
     OutOfRange = 9,
     /// An object was used after it was closed (reported by the language bindings).
     Closed = 10,
+    /// Memory could not be allocated (ONNX Runtime's allocator failed while opening or running the model): the
+    /// options or the input asked for more memory than the process can have. Not a fault of the model.
+    OutOfMemory = 11,
     /// A bug: a Rust panic was caught at the C boundary. Please report it with the message.
     Panic = 99,
 }
@@ -81,6 +84,7 @@ status_lookups!(
     Inference,
     OutOfRange,
     Closed,
+    OutOfMemory,
     Panic,
 );
 

@@ -12,7 +12,7 @@ use crate::error::{Error, Result, Status};
 use crate::format::{self, Format};
 use crate::inference;
 use crate::model::{ModelFiles, ModelInfo, OutputKind, Signature};
-use crate::options::Options;
+use crate::options::{Options, MAX_INTRA_OP_THREADS};
 use crate::parallel;
 use crate::pooling;
 use crate::runtime;
@@ -91,7 +91,10 @@ impl Expander {
         let environment = runtime::environment(options.ort_library_path.as_deref())?;
         let threads = options
             .intra_op_threads
-            .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
+            .or_else(|| {
+                let cores = std::thread::available_parallelism().ok()?.get();
+                Some(cores.min(MAX_INTRA_OP_THREADS))
+            })
             .unwrap_or(1);
         let graph_bytes = std::fs::metadata(&files.onnx).map_or(0, |m| m.len());
         let prepacked = PrepackedWeights::new();
@@ -147,7 +150,11 @@ impl Expander {
         };
         expander.expand("").map_err(|e| {
             Error::new(
-                Status::InvalidModel,
+                // Memory that ran out is not the model's fault.
+                match e.status() {
+                    Status::OutOfMemory => Status::OutOfMemory,
+                    _ => Status::InvalidModel,
+                },
                 format!(
                     "{} failed its first run: {}",
                     files.onnx.display(),

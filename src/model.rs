@@ -8,6 +8,9 @@
 //! or the masked-LM head's hidden states `[batch, seq, hidden]` with the decoder in `decoder.safetensors`
 //! (`weight [vocab, hidden]`, `bias [vocab]`, float32), which the library decodes itself.
 
+use std::fs::Metadata;
+use std::io::ErrorKind;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use ort::session::Session;
@@ -16,78 +19,172 @@ use serde_json::Value;
 
 use crate::error::{Error, Result, Status};
 
-/// The files of a model directory, checked to exist; the optional JSON config files already parsed.
+/// The largest `max_position_embeddings` taken as a model's limit: above the longest contexts of published models
+/// (some millions of positions). A larger value is no model's position table (`2^63` is a typo or an overflow),
+/// so it is an error, not a limit.
+const MAX_POSITIONS: u64 = 1 << 24;
+
+/// The files of a model directory, checked to exist and to be regular files; the input length limit from the
+/// optional JSON config files.
 pub(crate) struct ModelFiles {
     pub(crate) onnx: PathBuf,
     pub(crate) tokenizer: PathBuf,
     /// `decoder.safetensors`, when the graph stops at the hidden states.
     pub(crate) decoder: Option<PathBuf>,
-    config: Option<Value>,
-    tokenizer_config: Option<Value>,
+    max_length_limit: Option<usize>,
 }
 
 impl ModelFiles {
     /// Checks that `dir` holds the required files and reads the optional config files.
     pub(crate) fn locate(dir: &Path) -> Result<Self> {
-        if !dir.is_dir() {
-            let what = if dir.exists() {
-                "is not a directory"
-            } else {
-                "does not exist"
-            };
-            return Err(Error::new(
-                Status::ModelNotFound,
-                format!("model directory {} {what}", dir.display()),
-            ));
+        let name = format!("model directory {}", dir.display());
+        let what = match look_up(dir, &name)? {
+            Some(meta) if meta.is_dir() => None,
+            Some(_) => Some("is not a directory"),
+            None => Some("does not exist"),
+        };
+        if let Some(what) = what {
+            return Err(Error::new(Status::ModelNotFound, format!("{name} {what}")));
         }
         let required = |name: &str| {
-            let path = dir.join(name);
-            if path.is_file() {
-                Ok(path)
-            } else {
-                Err(Error::new(
+            regular_file(&dir.join(name))?.ok_or_else(|| {
+                Error::new(
                     Status::ModelNotFound,
                     format!("model directory {} has no {name}", dir.display()),
-                ))
-            }
+                )
+            })
         };
+        let onnx = required("model.onnx")?;
+        let tokenizer = required("tokenizer.json")?;
+        let decoder = regular_file(&dir.join("decoder.safetensors"))?;
+        let config = dir.join("config.json");
+        let tokenizer_config = dir.join("tokenizer_config.json");
+        let limits = [
+            model_max_length(&tokenizer_config, read_optional_json(&tokenizer_config)?)?,
+            max_position_embeddings(&config, read_optional_json(&config)?)?,
+        ];
         Ok(ModelFiles {
-            onnx: required("model.onnx")?,
-            tokenizer: required("tokenizer.json")?,
-            decoder: Some(dir.join("decoder.safetensors")).filter(|p| p.is_file()),
-            config: read_optional_json(&dir.join("config.json"))?,
-            tokenizer_config: read_optional_json(&dir.join("tokenizer_config.json"))?,
+            onnx,
+            tokenizer,
+            decoder,
+            max_length_limit: limits.into_iter().flatten().min(),
         })
     }
 
     /// The longest input the model accepts according to its config files (`model_max_length` in
     /// `tokenizer_config.json`, `max_position_embeddings` in `config.json`; the smaller when both are set).
     pub(crate) fn max_length_limit(&self) -> Option<usize> {
-        let field = |json: &Option<Value>, key: &str| {
-            json.as_ref()
-                .and_then(|j| j.get(key))
-                .and_then(Value::as_f64)
-                .filter(|v| *v >= 1.0 && *v < 1e9)
-                .map(|v| v as usize)
-        };
-        let limits = [
-            field(&self.tokenizer_config, "model_max_length"),
-            field(&self.config, "max_position_embeddings"),
-        ];
-        limits.into_iter().flatten().min()
+        self.max_length_limit
     }
 }
 
-fn read_optional_json(path: &Path) -> Result<Option<Value>> {
-    if !path.exists() {
-        return Ok(None);
+/// What `path` leads to, `None` when nothing is there. A symbolic link that leads nowhere or loops, or a path
+/// that cannot be looked up (a parent without permission, a name too long), is an error of
+/// [`Status::InvalidModel`] naming the path (as `name`) and the system's reason, rather than a missing file.
+fn look_up(path: &Path, name: &str) -> Result<Option<Metadata>> {
+    let invalid = |what: String| Error::new(Status::InvalidModel, format!("{name} {what}"));
+    match std::fs::metadata(path) {
+        Ok(meta) => Ok(Some(meta)),
+        Err(e) if e.kind() == ErrorKind::NotFound => match std::fs::read_link(path) {
+            Ok(target) => Err(invalid(format!(
+                "is a symbolic link to {}, which does not exist",
+                target.display()
+            ))),
+            Err(_) => Ok(None),
+        },
+        Err(e) => Err(invalid(format!("cannot be reached: {e}"))),
     }
+}
+
+/// `Some(path)` when `path` is a regular file (or a symbolic link to one), `None` when nothing is there. Anything
+/// else is an error naming the file: a directory, device (`/dev/zero`), FIFO or socket is not a model file (and
+/// reading one could block or never end); a failed look-up is reported as [`look_up`] says.
+fn regular_file(path: &Path) -> Result<Option<PathBuf>> {
+    let Some(meta) = look_up(path, &path.display().to_string())? else {
+        return Ok(None);
+    };
+    if meta.is_file() {
+        return Ok(Some(path.to_path_buf()));
+    }
+    let kind = meta.file_type();
+    let kind = if kind.is_dir() {
+        "a directory"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "of an unknown kind"
+    };
+    Err(Error::new(
+        Status::InvalidModel,
+        format!("{} is not a regular file: it is {kind}", path.display()),
+    ))
+}
+
+fn read_optional_json(path: &Path) -> Result<Option<Value>> {
+    let Some(path) = regular_file(path)? else {
+        return Ok(None);
+    };
     let invalid = |e: String| Error::new(Status::InvalidModel, format!("{} {e}", path.display()));
     let text =
-        std::fs::read_to_string(path).map_err(|e| invalid(format!("cannot be read: {e}")))?;
+        std::fs::read_to_string(&path).map_err(|e| invalid(format!("cannot be read: {e}")))?;
     serde_json::from_str(&text)
         .map(Some)
         .map_err(|e| invalid(format!("is not valid JSON: {e}")))
+}
+
+/// The value of `key` in the JSON object `json` read from `path`, when set (absent or `null`: not set), as a whole
+/// number of at least 1, or an error naming the key and the file.
+fn positive_whole(path: &Path, json: &Option<Value>, key: &str) -> Result<Option<f64>> {
+    let Some(value) = json
+        .as_ref()
+        .and_then(|j| j.get(key))
+        .filter(|v| !v.is_null())
+    else {
+        return Ok(None);
+    };
+    match value.as_f64() {
+        Some(n) if n >= 1.0 && n.fract() == 0.0 => Ok(Some(n)),
+        _ => Err(Error::new(
+            Status::InvalidModel,
+            format!(
+                "{}: {key} must be a whole number of at least 1, got {value}",
+                path.display()
+            ),
+        )),
+    }
+}
+
+/// `max_position_embeddings` of `config.json`: the model's position table, so a real bound (at most
+/// [`MAX_POSITIONS`]).
+fn max_position_embeddings(path: &Path, json: Option<Value>) -> Result<Option<usize>> {
+    let key = "max_position_embeddings";
+    let Some(n) = positive_whole(path, &json, key)? else {
+        return Ok(None);
+    };
+    if n > MAX_POSITIONS as f64 {
+        return Err(Error::new(
+            Status::InvalidModel,
+            format!(
+                "{}: {key} must be at most {MAX_POSITIONS}, got {}",
+                path.display(),
+                json.as_ref().map_or(Value::Null, |j| j[key].clone())
+            ),
+        ));
+    }
+    Ok(Some(n as usize))
+}
+
+/// `model_max_length` of `tokenizer_config.json`. A value above [`MAX_POSITIONS`] means no limit: the
+/// `transformers` library writes `1e30` for a tokenizer that has none.
+fn model_max_length(path: &Path, json: Option<Value>) -> Result<Option<usize>> {
+    let n = positive_whole(path, &json, "model_max_length")?;
+    Ok(n.filter(|&n| n <= MAX_POSITIONS as f64).map(|n| n as usize))
 }
 
 /// What the graph returns.

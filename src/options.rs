@@ -13,6 +13,12 @@ pub(crate) const DEFAULT_WINDOW_OVERLAP: usize = 32;
 /// The default bound on padded tokens per ONNX Runtime call (rows × padded length).
 pub(crate) const DEFAULT_TOKEN_BUDGET: usize = 256;
 
+/// The largest [`Options::intra_op_threads`] (its documentation says why).
+pub(crate) const MAX_INTRA_OP_THREADS: usize = 256;
+
+/// The largest [`Options::sessions`] (its documentation says why).
+pub(crate) const MAX_SESSIONS: usize = 256;
+
 /// How an [`Expander`](crate::Expander) tokenizes, runs and prunes. `Options::default()` is what most callers
 /// want; every field can be set directly or through the `with_*` methods, which chain.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,17 +44,29 @@ pub struct Options {
     /// hidden states (the library's decoder) they decode one inference call's vocabulary together, and a batch's
     /// inference calls run side by side on them, each on a one-thread session of its own; ONNX Runtime runs a
     /// single call of a small graph on one thread and of a large one on these threads (docs/threads.md).
+    ///
+    /// At most 256, and the default is cut to 256: that is above the hardware threads of common servers, and
+    /// bounds memory, since with the library's decoder each thread adds a one-thread ONNX Runtime session of its
+    /// own; a number meant for something else (`SIZE_MAX`, a count of texts) then fails at once with a clear
+    /// message instead of opening sessions until memory runs out. One call splits a vocabulary of some tens of
+    /// thousands of rows between its threads, so more threads would each get too little work to pay for itself.
     pub intra_op_threads: Option<usize>,
     /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
     /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference. With the
     /// library's decoder, a batch's calls run side by side on up to [`Options::intra_op_threads`] further
     /// one-thread sessions (opened with the expander for a small graph, by the first batch for a large one).
+    ///
+    /// At most 256: each session is a copy of the model in ONNX Runtime running one call at a time on its own
+    /// threads, so sessions beyond the hardware threads of common servers add memory and no speed, and a wrong
+    /// number fails at once instead of exhausting memory.
     pub sessions: usize,
     /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
     /// alone. Bounds memory whatever batch size a caller passes.
     pub token_budget: usize,
-    /// The ONNX Runtime shared library to load. `None`: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside the
-    /// module holding this library, then the system's library search path.
+    /// The ONNX Runtime shared library to load. `None`: `ORT_DYLIB_PATH` when set; when neither names one,
+    /// `libonnxruntime.so` beside the module holding this library, then the system's library search path. A
+    /// library named by this option or by `ORT_DYLIB_PATH` is the only one tried: if it fails to load, the error
+    /// carries the system's reason, and no other library is loaded in its place.
     pub ort_library_path: Option<PathBuf>,
 }
 
@@ -156,12 +174,55 @@ impl Options {
                     .into(),
             );
         }
+        if let Some(threads) = self.intra_op_threads.filter(|&t| t > MAX_INTRA_OP_THREADS) {
+            return invalid(format!(
+                "option intra_op_threads must be at most {MAX_INTRA_OP_THREADS}, got {threads}"
+            ));
+        }
         if self.sessions == 0 {
             return invalid("option sessions must be at least 1, got 0".into());
+        }
+        if self.sessions > MAX_SESSIONS {
+            return invalid(format!(
+                "option sessions must be at most {MAX_SESSIONS}, got {}",
+                self.sessions
+            ));
         }
         if self.token_budget == 0 {
             return invalid("option token_budget must be at least 1, got 0".into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thread_and_session_counts_are_valid_up_to_their_limit_and_not_beyond() {
+        let at_limit = Options::default()
+            .with_intra_op_threads(MAX_INTRA_OP_THREADS)
+            .with_sessions(MAX_SESSIONS);
+        assert_eq!(at_limit.validate(), Ok(()));
+        let cases = [
+            (
+                Options::default().with_intra_op_threads(MAX_INTRA_OP_THREADS + 1),
+                "option intra_op_threads must be at most 256, got 257",
+            ),
+            (
+                Options::default().with_intra_op_threads(usize::MAX),
+                "option intra_op_threads must be at most 256, got 18446744073709551615",
+            ),
+            (
+                Options::default().with_sessions(MAX_SESSIONS + 1),
+                "option sessions must be at most 256, got 257",
+            ),
+        ];
+        for (options, message) in cases {
+            let error = options.validate().unwrap_err();
+            assert_eq!(error.status(), Status::InvalidArgument);
+            assert_eq!(error.message(), message);
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! hold one ONNX Runtime library and one environment; both are created on first use and kept for the life of the
 //! process.
 
+use std::error::Error as _;
 use std::ffi::CStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -31,10 +32,11 @@ static LOADED: Mutex<Option<Loaded>> = Mutex::new(None);
 /// Returns the process's ONNX Runtime environment, loading the library first if needed.
 ///
 /// `explicit` is the caller's `ort_library_path` option (a relative path is taken from the working directory, a
-/// bare file name from the dynamic linker's search). Without it the candidates are, in order: `ORT_DYLIB_PATH`,
-/// `libonnxruntime.so` beside the module that holds this code (our shared library, or the executable that links
-/// this crate), then `libonnxruntime.so` through the dynamic linker's search (which includes `$ORIGIN`, the RUNPATH
-/// of `libspladerunner.so`).
+/// bare file name from the dynamic linker's search). Without it, `ORT_DYLIB_PATH` when set. A library named either
+/// way is the only one tried: a user who names a library gets it or an error saying why it failed to load, never
+/// another one. When neither names one the candidates are, in order: `libonnxruntime.so` beside the module that
+/// holds this code (our shared library, or the executable that links this crate), then `libonnxruntime.so`
+/// through the dynamic linker's search (which includes `$ORIGIN`, the RUNPATH of `libspladerunner.so`).
 pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
     let mut loaded = LOADED.lock();
     if let Some(loaded) = loaded.as_ref() {
@@ -50,9 +52,14 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
             _ => Ok(loaded.environment.clone()),
         };
     }
-    let candidates = match explicit {
-        Some(path) => vec![from_working_dir(path)],
-        None => default_candidates(),
+    let named = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty());
+    let (candidates, hint) = match (explicit, named) {
+        (Some(path), _) => (vec![from_working_dir(path)], "the ort_library_path option"),
+        (None, Some(path)) => (vec![from_working_dir(Path::new(&path))], "ORT_DYLIB_PATH"),
+        (None, None) => (
+            default_candidates(),
+            "the ort_library_path option or ORT_DYLIB_PATH",
+        ),
     };
     let mut failures = Vec::new();
     for candidate in candidates {
@@ -71,8 +78,8 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
     Err(Error::new(
         Status::RuntimeUnavailable,
         format!(
-            "ONNX Runtime could not be loaded ({}); set the ort_library_path option or ORT_DYLIB_PATH to \
-             libonnxruntime.so, or place it beside libspladerunner.so",
+            "ONNX Runtime could not be loaded ({}); set {hint} to libonnxruntime.so, or place it beside \
+             libspladerunner.so",
             failures.join("; ")
         ),
     ))
@@ -82,22 +89,39 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
 /// into a message.
 fn load(path: &Path) -> std::result::Result<Environment, String> {
     let attempt = std::panic::catch_unwind(|| -> std::result::Result<Environment, String> {
-        let builder = ort::init_from(path).map_err(|e| e.to_string())?;
+        let builder = ort::init_from(path).map_err(|e| match &e {
+            // `ort` shows the library's error but not its cause, which holds the system's reason.
+            ort::LoadDynamicError::Dlopen { error, .. } => match error.source() {
+                Some(reason) => format!("{e}: {}", with_causes(reason)),
+                None => e.to_string(),
+            },
+            _ => with_causes(&e),
+        })?;
         builder
             .with_name("spladerunner")
             .with_telemetry(false)
             .build()
-            .map_err(|e| e.to_string())
+            .map_err(|e| with_causes(&e))
     });
     attempt.unwrap_or_else(|_| Err("ONNX Runtime panicked while loading".to_string()))
 }
 
-/// The places to look for ONNX Runtime when the caller named none.
+/// `error`'s message followed by those of its causes. A failed `dlopen` reads "dlopen failed" and keeps the
+/// system's reason (`dlerror`'s text: "No such file or directory", "wrong ELF class", an undefined symbol) in its
+/// cause, which a caller needs to act on.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        message = format!("{message}: {e}");
+        cause = e.source();
+    }
+    message
+}
+
+/// The places to look for ONNX Runtime when the caller named none, neither by option nor by `ORT_DYLIB_PATH`.
 fn default_candidates() -> Vec<PathBuf> {
     let mut candidates = Vec::new();
-    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
-        candidates.push(from_working_dir(Path::new(&path)));
-    }
     if let Some(dir) = own_module_dir() {
         candidates.push(dir.join(LIBRARY_FILE));
     }
@@ -195,7 +219,7 @@ pub(crate) fn open_session(
     session_builder(environment, intra_op_threads, prepacked)
         .and_then(|mut builder| builder.commit_from_file(model))
         .map_err(|e| {
-            Error::new(
+            ort_error(
                 Status::InvalidModel,
                 format!(
                     "{} could not be loaded by ONNX Runtime: {e}",
@@ -203,6 +227,19 @@ pub(crate) fn open_session(
                 ),
             )
         })
+}
+
+/// What ONNX Runtime says when its allocator fails: its C++ `std::bad_alloc`, or its arena's own failure.
+const ALLOCATION_FAILURES: [&str; 2] = ["bad_alloc", "Failed to allocate"];
+
+/// An ONNX Runtime failure, described by `message`, as an error of `status`; but [`Status::OutOfMemory`] when
+/// ONNX Runtime's allocator failed, whatever the step, so that a lack of memory (too many threads, too large an
+/// input) never reads as a bad model or a failed run.
+pub(crate) fn ort_error(status: Status, message: String) -> Error {
+    match ALLOCATION_FAILURES.iter().any(|m| message.contains(m)) {
+        true => Error::new(Status::OutOfMemory, format!("out of memory: {message}")),
+        false => Error::new(status, message),
+    }
 }
 
 /// The options of every session the library opens: all of ONNX Runtime's graph optimizations but
@@ -241,6 +278,30 @@ mod tests {
         let graph = std::fs::read(&out).unwrap();
         std::fs::remove_file(&out).unwrap();
         graph
+    }
+
+    #[test]
+    fn allocation_failures_are_out_of_memory_and_other_failures_keep_their_status() {
+        let cases = [
+            (
+                "m.onnx could not be loaded by ONNX Runtime: Exception during initialization: std::bad_alloc",
+                Status::OutOfMemory,
+            ),
+            (
+                "ONNX Runtime failed: bfc_arena.cc:359 AllocateRawInternal Failed to allocate memory for requested \
+                 buffer of size 4294967296",
+                Status::OutOfMemory,
+            ),
+            (
+                "m.onnx could not be loaded by ONNX Runtime: Protobuf parsing failed.",
+                Status::InvalidModel,
+            ),
+        ];
+        for (message, status) in cases {
+            let error = ort_error(Status::InvalidModel, message.to_string());
+            assert_eq!(error.status(), status, "{message}");
+            assert!(error.message().ends_with(message));
+        }
     }
 
     /// The int8 model would get the fused residual LayerNormalization from ONNX Runtime's defaults, and does

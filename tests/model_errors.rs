@@ -195,6 +195,18 @@ fn options_out_of_range_are_invalid_arguments() {
         ),
         (Options::default().with_max_windows(0), "max_windows"),
         (
+            Options::default().with_intra_op_threads(257),
+            "option intra_op_threads must be at most 256",
+        ),
+        (
+            Options::default().with_intra_op_threads(usize::MAX),
+            "option intra_op_threads must be at most 256",
+        ),
+        (
+            Options::default().with_sessions(257),
+            "option sessions must be at most 256",
+        ),
+        (
             Options::default()
                 .with_max_length(64)
                 .with_max_windows(2)
@@ -218,4 +230,246 @@ fn a_huge_text_is_truncated_not_fatal() {
     let huge = start.repeat(200_000); // 16 MB
     let vector = expander.expand(&huge).unwrap();
     assert_eq!(vector, expander.expand(&start.repeat(20)).unwrap());
+}
+
+/// A copy of every file of the model directory `model` in a temporary directory.
+fn copy_of(name: &str, model: &str) -> common::TempDir {
+    let dir = common::temp_dir(name);
+    for entry in std::fs::read_dir(common::model(model)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// A copy of `model` whose `decoder.safetensors` holds `value` at `index` of the float32 tensor `tensor`, found
+/// through the file's own header (a little-endian u64 length, then JSON with each tensor's data offsets).
+fn with_decoder_value(
+    name: &str,
+    model: &str,
+    tensor: &str,
+    index: usize,
+    value: f32,
+) -> common::TempDir {
+    let dir = copy_of(name, model);
+    let path = dir.join("decoder.safetensors");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    assert_eq!(header[tensor]["dtype"], "F32");
+    let start = 8 + header_len + header[tensor]["data_offsets"][0].as_u64().unwrap() as usize;
+    let at = start + 4 * index;
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+    std::fs::write(&path, bytes).unwrap();
+    dir
+}
+
+#[test]
+fn non_finite_decoder_values_are_invalid_and_named() {
+    let cases = [
+        ("splade-tiny", "weight", 1000, f32::NAN, "NaN"),
+        ("splade-tiny", "weight", 0, f32::NEG_INFINITY, "-inf"),
+        ("splade-tiny", "bias", 5, f32::INFINITY, "inf"),
+        ("splade-tiny-int8", "scale", 3, f32::NAN, "NaN"),
+        ("splade-tiny-int8", "bias", 30521, f32::NAN, "NaN"),
+    ];
+    for (model, tensor, index, value, shown) in cases {
+        let dir = with_decoder_value("non-finite", model, tensor, index, value);
+        fails(
+            &dir,
+            Options::default(),
+            Status::InvalidModel,
+            &[
+                "decoder.safetensors",
+                &format!("tensor '{tensor}' holds a non-finite value ({shown}) at index {index}"),
+            ],
+        );
+    }
+}
+
+#[test]
+fn a_negative_int8_scale_is_invalid_and_a_zero_one_is_a_row_of_zeros() {
+    let dir = with_decoder_value("negative-scale", "splade-tiny-int8", "scale", 7, -0.5);
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &[
+            "decoder.safetensors",
+            "tensor 'scale' holds a negative scale (-0.5) at index 7",
+        ],
+    );
+    // A zero scale is what tools/quantize.py writes for a row of zeros: the row's logit is then its bias alone.
+    let dir = with_decoder_value("zero-scale", "splade-tiny-int8", "scale", 7, 0.0);
+    let expander = Expander::new(&*dir, Options::default()).unwrap();
+    assert!(!expander.expand("atomic energy").unwrap().is_empty());
+}
+
+/// A copy of splade-tiny whose `file` (a JSON object) has `key` set to `value`, written as JSON text.
+fn with_json_value(name: &str, file: &str, key: &str, value: &str) -> common::TempDir {
+    let dir = copy_of(name, "splade-tiny");
+    let path = dir.join(file);
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    json[key] = serde_json::from_str(value).unwrap();
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    dir
+}
+
+#[test]
+fn config_lengths_out_of_range_are_invalid_and_name_the_key_and_file() {
+    let cases = [
+        ("config.json", "max_position_embeddings", "0"),
+        ("config.json", "max_position_embeddings", "-5"),
+        ("config.json", "max_position_embeddings", "511.5"),
+        ("config.json", "max_position_embeddings", "\"512\""),
+        (
+            "config.json",
+            "max_position_embeddings",
+            "9223372036854775808",
+        ),
+        ("config.json", "max_position_embeddings", "16777217"),
+        ("tokenizer_config.json", "model_max_length", "0"),
+        ("tokenizer_config.json", "model_max_length", "-1"),
+    ];
+    for (file, key, value) in cases {
+        let dir = with_json_value("bad-length", file, key, value);
+        fails(
+            &dir,
+            Options::default(),
+            Status::InvalidModel,
+            &[file, key, value],
+        );
+    }
+}
+
+#[test]
+fn config_lengths_in_range_are_limits_and_a_huge_model_max_length_is_none() {
+    let cases = [
+        ("config.json", "max_position_embeddings", "128", 128),
+        ("config.json", "max_position_embeddings", "null", 512),
+        ("config.json", "max_position_embeddings", "16777216", 512),
+        ("tokenizer_config.json", "model_max_length", "100", 100),
+        // What the transformers library writes for a tokenizer with no limit of its own.
+        (
+            "tokenizer_config.json",
+            "model_max_length",
+            "1000000000000000019884624838656",
+            512,
+        ),
+    ];
+    for (file, key, value, max_length) in cases {
+        let dir = with_json_value("good-length", file, key, value);
+        let expander = Expander::new(&*dir, Options::default()).unwrap();
+        assert_eq!(expander.max_length(), max_length, "{key} {value}");
+    }
+}
+
+#[test]
+fn a_decoder_that_is_not_a_regular_file_is_named_not_missing() {
+    let dir = copy_of_tiny("dev-zero", &["model.onnx", "tokenizer.json", "config.json"]);
+    std::os::unix::fs::symlink("/dev/zero", dir.join("decoder.safetensors")).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["decoder.safetensors is not a regular file: it is a character device"],
+    );
+    let dir = copy_of_tiny(
+        "dir-decoder",
+        &["model.onnx", "tokenizer.json", "config.json"],
+    );
+    std::fs::create_dir(dir.join("decoder.safetensors")).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["decoder.safetensors is not a regular file: it is a directory"],
+    );
+}
+
+#[test]
+fn a_dangling_symlink_is_named_not_missing() {
+    let dir = copy_of_tiny("dangling", &["model.onnx", "tokenizer.json", "config.json"]);
+    let target = dir.join("blobs/decoder");
+    std::os::unix::fs::symlink(&target, dir.join("decoder.safetensors")).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &[&format!(
+            "decoder.safetensors is a symbolic link to {}, which does not exist",
+            target.display()
+        )],
+    );
+}
+
+#[test]
+fn a_symlink_loop_is_reported_with_the_systems_reason() {
+    for file in ["model.onnx", "config.json", "decoder.safetensors"] {
+        let dir = copy_of("loop", "splade-tiny");
+        let link = dir.join(file);
+        std::fs::remove_file(&link).unwrap();
+        std::os::unix::fs::symlink(&link, &link).unwrap();
+        // The system's own words for the loop ("Too many levels of symbolic links"), from the same lookup.
+        let reason = std::fs::metadata(&link).unwrap_err();
+        assert_eq!(reason.raw_os_error(), Some(libc::ELOOP));
+        fails(
+            &dir,
+            Options::default(),
+            Status::InvalidModel,
+            &[&format!("{file} cannot be reached: {reason}")],
+        );
+    }
+}
+
+#[test]
+fn a_model_directory_that_is_a_symlink_loop_or_leads_nowhere_is_named() {
+    let dir = common::temp_dir("dir-links");
+    let looped = dir.join("looped");
+    std::os::unix::fs::symlink(&looped, &looped).unwrap();
+    let reason = std::fs::metadata(&looped).unwrap_err();
+    assert_eq!(reason.raw_os_error(), Some(libc::ELOOP));
+    fails(
+        &looped,
+        Options::default(),
+        Status::InvalidModel,
+        &[&format!(
+            "model directory {} cannot be reached: {reason}",
+            looped.display()
+        )],
+    );
+    let dangling = dir.join("dangling");
+    std::os::unix::fs::symlink(dir.join("gone"), &dangling).unwrap();
+    fails(
+        &dangling,
+        Options::default(),
+        Status::InvalidModel,
+        &[
+            "dangling is a symbolic link to",
+            "gone, which does not exist",
+        ],
+    );
+}
+
+#[test]
+fn a_tokenizer_of_another_vocabulary_size_is_a_vocabulary_mismatch() {
+    let dir = copy_of("small-vocab", "splade-tiny");
+    let path = dir.join("tokenizer.json");
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let vocab = json["model"]["vocab"].as_object_mut().unwrap();
+    assert_eq!(vocab.len(), 30522);
+    vocab.retain(|_, id| id.as_u64().unwrap() < 30000);
+    std::fs::write(&path, serde_json::to_string(&json).unwrap()).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &[
+            "decoder.safetensors",
+            "the model's vocabulary has 30522 ids",
+            "tokenizer.json has 30000 tokens",
+        ],
+    );
 }

@@ -1,5 +1,5 @@
-//! `ORT_DYLIB_PATH` names the ONNX Runtime library when no option does. Its own test binary, so that ONNX
-//! Runtime is not loaded yet when it starts.
+//! `ORT_DYLIB_PATH` names the ONNX Runtime library when no option does, and is then the only library tried. Its
+//! own test binary, so that ONNX Runtime is not loaded yet when it starts.
 
 mod common;
 
@@ -13,10 +13,24 @@ fn ort_dylib_path_is_used_when_no_option_names_a_library() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/onnxruntime/libonnxruntime.so");
     let dir = common::temp_dir("ort-env");
     let copy = dir.join("libonnxruntime.so");
-    std::fs::copy(&original, &copy).unwrap();
-    std::env::set_var("ORT_DYLIB_PATH", &copy);
-
     let tiny = common::model("splade-tiny");
+
+    // Named but missing: an error saying so, although a library lies on the search path (the RUNPATH build.rs
+    // gives test binaries, or LD_LIBRARY_PATH under cargo), which is not loaded in its place.
+    std::env::set_var("ORT_DYLIB_PATH", &copy);
+    let error = Expander::new(&tiny, Options::default())
+        .err()
+        .expect("a missing library named by ORT_DYLIB_PATH must fail");
+    assert_eq!(error.status(), Status::RuntimeUnavailable);
+    for word in [
+        copy.to_str().unwrap(),
+        "No such file or directory",
+        "set ORT_DYLIB_PATH to",
+    ] {
+        assert!(error.message().contains(word), "{error}");
+    }
+
+    std::fs::copy(&original, &copy).unwrap();
     let expander = Expander::new(&tiny, Options::default()).unwrap();
     assert!(!expander.expand("atomic energy").unwrap().is_empty());
 

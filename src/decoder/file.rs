@@ -19,7 +19,15 @@ pub(super) enum Matrix {
     },
 }
 
-/// `(weight, bias [vocab])` from the file, checked against the expected shapes.
+/// `(weight, bias [vocab])` from the file, checked against the expected shapes; every float finite, every scale
+/// `>= 0`.
+///
+/// A NaN or infinite value would make every weight of its row NaN or infinite, and the expander would return
+/// empty or wrong vectors with no error, so it is refused here, with the tensor and the first bad index. A scale
+/// is `max |w| / 127` of its row (`tools/quantize.py`): zero for a row of zeros, which is valid; a negative one
+/// is not a scale any quantizer writes and would silently negate its row, so it is refused too. `vocab` is the
+/// tokenizer's vocabulary size: a `weight` of another number of rows is reported as the mismatch between
+/// `tokenizer.json` and the model that it is, naming both sizes.
 pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, Vec<f32>)> {
     let invalid =
         |what: String| Error::new(Status::InvalidModel, format!("{}: {what}", path.display()));
@@ -56,16 +64,40 @@ pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, 
             .ok_or_else(|| invalid(format!("tensor '{name}' has bad data offsets")))
     };
     let floats = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
-        Ok(tensor(name, "F32", 4, shape)?
+        let values: Vec<f32> = tensor(name, "F32", 4, shape)?
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect())
+            .collect();
+        match values.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(invalid(format!(
+                "tensor '{name}' holds a non-finite value ({}) at index {i}",
+                values[i]
+            ))),
+            None => Ok(values),
+        }
     };
+    let rows = header["weight"]["shape"]
+        .as_array()
+        .filter(|s| s.len() == 2 && s[1].as_u64() == Some(hidden as u64))
+        .and_then(|s| s[0].as_u64());
+    if let Some(rows) = rows.filter(|&r| r != vocab as u64) {
+        return Err(invalid(format!(
+            "the model's vocabulary has {rows} ids (tensor 'weight' {}), but tokenizer.json has {vocab} tokens",
+            header["weight"]["shape"]
+        )));
+    }
     let weight = if header["weight"]["dtype"] == "I8" {
         let values = tensor("weight", "I8", 1, &[vocab, hidden])?;
+        let scale = floats("scale", &[vocab])?;
+        if let Some(v) = scale.iter().position(|&s| s < 0.0) {
+            return Err(invalid(format!(
+                "tensor 'scale' holds a negative scale ({}) at index {v}",
+                scale[v]
+            )));
+        }
         Matrix::Int8 {
             values: values.iter().map(|&b| b as i8).collect(),
-            scale: floats("scale", &[vocab])?,
+            scale,
         }
     } else {
         Matrix::Float(floats("weight", &[vocab, hidden])?)
