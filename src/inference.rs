@@ -7,6 +7,7 @@ use ort::value::TensorRef;
 use crate::batch::{Group, Inputs};
 use crate::error::{Error, Result, Status};
 use crate::model::{OutputKind, Signature};
+use crate::runtime;
 use crate::tokenize::Tokens;
 
 /// Runs the rows of `group` (windows of `tokens`) through `session` and hands `then` the output's data,
@@ -24,7 +25,9 @@ pub(crate) fn run<R>(
     let rows = group.members.len();
     let seq = group.seq_len;
     let inputs = Inputs::of(group, tokens);
-    let failed = |e: ort::Error| Error::new(Status::Inference, format!("ONNX Runtime failed: {e}"));
+    // An allocation failure inside ONNX Runtime is OUT_OF_MEMORY, any other failure INFERENCE.
+    let failed =
+        |e: ort::Error| runtime::ort_error(Status::Inference, format!("ONNX Runtime failed: {e}"));
     let shape = [rows, seq];
     let mut values: Vec<(&str, SessionInputValue)> = vec![
         (

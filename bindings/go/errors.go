@@ -21,6 +21,7 @@ const (
 	StatusInference          Status = C.SPLADE_STATUS_INFERENCE           // ONNX Runtime failed while running the model
 	StatusOutOfRange         Status = C.SPLADE_STATUS_OUT_OF_RANGE        // a token id outside the vocabulary
 	StatusClosed             Status = C.SPLADE_STATUS_CLOSED              // an Expander used after Close
+	StatusOutOfMemory        Status = C.SPLADE_STATUS_OUT_OF_MEMORY       // memory could not be allocated
 	StatusPanic              Status = C.SPLADE_STATUS_PANIC               // a bug in spladerunner; please report it
 )
 
@@ -70,6 +71,7 @@ var (
 	ErrInference          error = &Error{Status: StatusInference}
 	ErrOutOfRange         error = &Error{Status: StatusOutOfRange}
 	ErrClosed             error = &Error{Status: StatusClosed}
+	ErrOutOfMemory        error = &Error{Status: StatusOutOfMemory}
 	ErrPanic              error = &Error{Status: StatusPanic}
 )
 

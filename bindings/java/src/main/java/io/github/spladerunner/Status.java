@@ -32,6 +32,8 @@ public enum Status {
    * convention; the status exists for the other bindings.
    */
   CLOSED(10),
+  /** Memory could not be allocated while opening or running the model: the options or the input asked too much. */
+  OUT_OF_MEMORY(11),
   /** A bug in spladerunner (a Rust panic caught at the C boundary); please report it. */
   PANIC(99),
   /** A number this version of the binding does not know (from a newer native library). */
