@@ -104,8 +104,8 @@ func WithTokenBudget(tokens int) Option {
 	})
 }
 
-// WithOrtLibraryPath sets the path of the ONNX Runtime shared library to load. Without it: ORT_DYLIB_PATH, then
-// libonnxruntime.so beside the code of spladerunner (with the default static linking, the program's directory),
+// WithOrtLibraryPath sets the path of the ONNX Runtime shared library to load. Without it: ORT_DYLIB_PATH (when
+// set, the only library tried), else libonnxruntime.so beside the code of spladerunner (with the default static linking, the program's directory),
 // then the dynamic linker's search, which includes the RUNPATH this package links in (target/release). A process
 // loads one ONNX Runtime: naming a different library after one was loaded fails with ErrRuntimeUnavailable.
 func WithOrtLibraryPath(path string) Option {

@@ -47,7 +47,8 @@ export interface ExpanderOptions {
   /** The most padded tokens (texts × padded length) one inference call may hold. Default 256, `>= 1`. */
   tokenBudget?: number;
   /**
-   * The ONNX Runtime library to load. Default: `ORT_DYLIB_PATH`, then the libonnxruntime.so beside the addon.
+   * The ONNX Runtime library to load. Default: `ORT_DYLIB_PATH` (when set, the only library tried), else the
+   * libonnxruntime.so beside the addon.
    * A relative path is taken from the working directory.
    */
   ortLibraryPath?: string;

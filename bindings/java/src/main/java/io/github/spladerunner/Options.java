@@ -217,7 +217,8 @@ public final class Options {
     }
 
     /**
-     * The ONNX Runtime shared library to load. Without it: the environment variable {@code ORT_DYLIB_PATH}, then
+     * The ONNX Runtime shared library to load. Without it: the environment variable {@code ORT_DYLIB_PATH} (when
+     * set, the only library tried), else
      * {@code libonnxruntime.so} beside {@code libspladerunner.so} (for the jar: the one it carries). A relative
      * path is resolved against the working directory ({@code user.dir}). A process loads one ONNX Runtime: naming
      * a different library once one is loaded fails with {@link Status#RUNTIME_UNAVAILABLE}.
