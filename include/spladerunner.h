@@ -357,8 +357,13 @@ size_t splade_expander_max_length(const struct splade_expander *expander);
  * NUL-terminated UTF-8 string to `*json_out`, to be freed with `splade_string_free`, and its length in bytes
  * to `*len_out` when `len_out` is not NULL.
  *
- * Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
- * outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ * The vector is checked first, in one pass, and nothing is written for one that breaks a rule of
+ * `splade_sparse_vector`. Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale, ids not
+ * ascending and unique, a weight that is not a finite number above 0, 0 included: the library never makes one, so
+ * it is a caller's bug rather than a term to leave out; or an impact above 2^31 - 1, the largest 32-bit integer
+ * Anserini reads, the message naming the term and the scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id outside the
+ * vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`; every message about a term names its index, id and value.
+ * Thread-safe.
  *
  * # Safety
  * `expander` must be NULL or an expander not yet freed; `vector` NULL or a vector whose `indices` and `weights`

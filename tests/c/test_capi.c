@@ -317,6 +317,41 @@ static void test_json(splade_expander *expander) {
   splade_sparse_vector mine = {ids, weights, 2};
   EXPECT_ERROR(splade_expander_to_json(expander, &mine, SPLADE_FORMAT_TOKEN_WEIGHTS, 1.0f, &json, NULL, &err),
                SPLADE_STATUS_OUT_OF_RANGE, "99999");
+  /* A caller's vector that breaks a rule is refused, naming the term: duplicate or descending ids, weights that
+   * are NaN, infinite, negative or 0, and an impact past the 32-bit integers Anserini reads. */
+  const uint32_t twice[] = {7, 9, 9};
+  const uint32_t descending[] = {9, 7};
+  const float ones[] = {1.0f, 1.0f, 1.0f};
+  const float nan_weight[] = {1.0f, NAN};
+  const float inf_weight[] = {INFINITY, 1.0f};
+  const float negative[] = {1.0f, -0.5f};
+  const float zero[] = {0.0f, 1.0f};
+  const float heavy[] = {3.0e7f, 1.0f};
+  const struct {
+    splade_sparse_vector vector;
+    uint32_t format;
+    float scale;
+    const char *words;
+  } refused[] = {
+      {{twice, ones, 3}, SPLADE_FORMAT_INDICES_VALUES, 1.0f, "term 2: id 9 follows id 9"},
+      {{descending, ones, 2}, SPLADE_FORMAT_TEI, 1.0f, "term 1: id 7 follows id 9"},
+      {{twice, nan_weight, 2}, SPLADE_FORMAT_TOKEN_WEIGHTS, 1.0f, "term 1 (id 9): weight NaN"},
+      {{descending, inf_weight, 1}, SPLADE_FORMAT_ELASTICSEARCH, 1.0f, "term 0 (id 9): weight inf"},
+      {{twice, negative, 2}, SPLADE_FORMAT_INDICES_VALUES, 1.0f, "term 1 (id 9): weight -0.5"},
+      {{twice, zero, 2}, SPLADE_FORMAT_IMPACTS, 100.0f, "term 0 (id 7): weight 0"},
+      {{twice, heavy, 1}, SPLADE_FORMAT_IMPACTS, 100.0f, "weight 30000000 at scale 100 makes impact 3000000000"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    EXPECT_ERROR(splade_expander_to_json(expander, &refused[i].vector, refused[i].format, refused[i].scale, &json, NULL,
+                                         &err),
+                 SPLADE_STATUS_INVALID_ARGUMENT, refused[i].words);
+  }
+  /* The same weight fits at a smaller scale. */
+  char *fits = NULL;
+  CHECK(splade_expander_to_json(expander, &refused[6].vector, SPLADE_FORMAT_IMPACTS, 50.0f, &fits, NULL, NULL) ==
+        SPLADE_STATUS_OK);
+  CHECK(fits != NULL && strstr(fits, ":1500000000}") != NULL);
+  splade_string_free(fits);
   splade_sparse_vector nulls = {NULL, NULL, 1};
   EXPECT_ERROR(splade_expander_to_json(expander, &nulls, 0, 1.0f, &json, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
                "vector->indices");
