@@ -52,7 +52,7 @@ pub unsafe extern "C" fn splade_expander_to_json(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_to_json");
         let vector = required(vector, "vector")?;
         if json_out.is_null() {
             return Err(null_argument("json_out"));
@@ -90,7 +90,8 @@ pub unsafe extern "C" fn splade_expander_to_json(
 
 /// Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
 /// of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
-/// while another call uses `string`.
+/// while another call uses `string`. Freeing it twice, or using it after, is undefined behaviour, and not detected
+/// (a string has no room for a tag word).
 ///
 /// # Safety
 /// `string` must be NULL or a string from `splade_expander_to_json` not yet freed; it is freed once, and not used
