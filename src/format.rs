@@ -33,6 +33,11 @@ use crate::vocab::Vocab;
 pub const ELASTICSEARCH_DOT: char = '\u{2024}';
 
 /// A JSON shape of a sparse vector; see the module documentation.
+///
+/// Every shape is written only for a vector that keeps the rules of [`SparseVector`]: as many weights as ids, ids
+/// ascending, unique and inside the vocabulary, weights finite and above 0 (a 0 is refused, not left out: the
+/// library never makes one). Otherwise rendering fails, [`Status::OutOfRange`] for an id outside the vocabulary and
+/// [`Status::InvalidArgument`] for the rest, with a message naming the term's index, id and value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     /// `{"indices":[...],"values":[...]}`.
