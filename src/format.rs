@@ -11,10 +11,19 @@
 //! Elasticsearch reads a dot in a field name as an object path, so the Elasticsearch format writes every `.`
 //! of a token as U+2024 ONE DOT LEADER (`․`); should two tokens then meet, the larger weight is kept. Its
 //! weights are strictly positive normal floats (a weight below `f32::MIN_POSITIVE` is left out).
+//!
+//! Every format first checks the vector, in one pass over its terms, and writes nothing for a vector that breaks
+//! a rule of [`SparseVector`]: as many weights as ids, ids ascending and unique and inside the vocabulary
+//! ([`Status::OutOfRange`] otherwise), weights finite and above 0 ([`Status::InvalidArgument`] otherwise; JSON has
+//! no NaN or infinity, and an engine reads a negative weight as a negative score). A weight of 0 is an error too,
+//! not a term left out: the library never makes one (a term of weight 0 is not in the vector), so a 0 in a
+//! caller's vector is a bug upstream that skipping it would hide, and every format then holds the same terms. The
+//! impacts must also fit a 32-bit signed integer, the `int` Anserini's `JsonVectorCollection` reads. Each error
+//! names the term's index, id and value.
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use crate::error::{Error, Result, Status};
 use crate::vector::SparseVector;
@@ -24,6 +33,11 @@ use crate::vocab::Vocab;
 pub const ELASTICSEARCH_DOT: char = '\u{2024}';
 
 /// A JSON shape of a sparse vector; see the module documentation.
+///
+/// Every shape is written only for a vector that keeps the rules of [`SparseVector`]: as many weights as ids, ids
+/// ascending, unique and inside the vocabulary, weights finite and above 0 (a 0 is refused, not left out: the
+/// library never makes one). Otherwise rendering fails, [`Status::OutOfRange`] for an id outside the vocabulary and
+/// [`Status::InvalidArgument`] for the rest, with a message naming the term's index, id and value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Format {
     /// `{"indices":[...],"values":[...]}`.
@@ -32,7 +46,8 @@ pub enum Format {
     TokenWeights,
     /// `{"token":weight}` with dots written as U+2024 and only strictly positive normal weights.
     Elasticsearch,
-    /// `{"token":round(weight × scale)}` without zeros; `scale` must be finite and above 0 (100 is common).
+    /// `{"token":round(weight × scale)}` without zeros; `scale` must be finite and above 0 (100 is common), and
+    /// every impact at most 2^31 − 1 (`i32::MAX`, the largest Anserini reads), else an error naming the term.
     Impacts {
         /// What a weight is multiplied by before rounding.
         scale: f32,
@@ -41,13 +56,60 @@ pub enum Format {
     Tei,
 }
 
-/// Renders `vector` in `format`, looking tokens up in `vocab`.
+/// The largest impact Anserini reads: its `JsonVectorCollection` parses impacts as a Java `int`.
+const MAX_IMPACT: f64 = i32::MAX as f64;
+
+/// Fails unless `vector` keeps the rules of [`SparseVector`] (see the module documentation), so that no format
+/// writes a wrong or unreadable vector.
+fn check(vector: &SparseVector, vocab: &Vocab) -> Result<()> {
+    if vector.indices.len() != vector.weights.len() {
+        return Err(Error::new(
+            Status::InvalidArgument,
+            format!(
+                "the vector has {} ids but {} weights",
+                vector.indices.len(),
+                vector.weights.len()
+            ),
+        ));
+    }
+    let mut previous = None;
+    for (i, (id, w)) in vector.iter().enumerate() {
+        if id as usize >= vocab.len() {
+            let error = vocab.out_of_range(id);
+            return Err(Error::new(
+                error.status(),
+                format!("term {i}: {}", error.message()),
+            ));
+        }
+        if let Some(previous) = previous.filter(|&p| id <= p) {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!(
+                    "term {i}: id {id} follows id {previous}; ids must be ascending and unique"
+                ),
+            ));
+        }
+        if !(w.is_finite() && w > 0.0) {
+            return Err(Error::new(
+                Status::InvalidArgument,
+                format!("term {i} (id {id}): weight {w} is not a finite number above 0"),
+            ));
+        }
+        previous = Some(id);
+    }
+    Ok(())
+}
+
+/// Renders `vector` in `format`, looking tokens up in `vocab`; fails without writing anything for a vector that
+/// breaks a rule of [`SparseVector`] or an impact above the 32-bit range (see the module documentation).
 pub(crate) fn render(vector: &SparseVector, vocab: &Vocab, format: Format) -> Result<String> {
+    check(vector, vocab)?;
     let token = |id: u32| vocab.token(id).ok_or_else(|| vocab.out_of_range(id));
-    // The shortest decimal that reads back as the same f32 ("0.1", not 0.10000000149011612).
+    // The shortest decimal that reads back as the same f32 ("0.1", not 0.10000000149011612); finite, as `check`
+    // made sure.
     let number = |w: f32| {
         let shortest: f64 = w.to_string().parse().unwrap_or(f64::from(w));
-        Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+        Value::from(shortest)
     };
     let value = match format {
         Format::IndicesValues => serde_json::json!({
@@ -86,10 +148,20 @@ pub(crate) fn render(vector: &SparseVector, vocab: &Vocab, format: Format) -> Re
                 ));
             }
             let mut map = Map::new();
-            for (id, w) in vector.iter() {
+            for (i, (id, w)) in vector.iter().enumerate() {
                 let impact = (f64::from(w) * f64::from(scale)).round();
+                if impact > MAX_IMPACT {
+                    return Err(Error::new(
+                        Status::InvalidArgument,
+                        format!(
+                            "term {i} ({:?}, id {id}): weight {w} at scale {scale} makes impact {impact}, above \
+                             {MAX_IMPACT}, the largest 32-bit integer Anserini reads; use a smaller scale",
+                            token(id)?
+                        ),
+                    ));
+                }
                 if impact >= 1.0 {
-                    map.insert(token(id)?.to_string(), Value::from(impact as u64));
+                    map.insert(token(id)?.to_string(), Value::from(impact as u32));
                 }
             }
             Value::Object(map)

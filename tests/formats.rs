@@ -157,3 +157,161 @@ fn special_tokens_can_be_left_out() {
     }
     assert!(dropped > 0, "some vectors held special tokens");
 }
+
+/// Every format of every library-made vector: default options, and windows with pruning (whose merge and top-k
+/// make vectors of their own).
+#[test]
+fn every_library_vector_renders_in_every_format() {
+    let texts = common::parity_texts();
+    let windowed = Options::default()
+        .with_max_length(16)
+        .with_max_windows(4)
+        .with_window_overlap(4)
+        .with_top_k(20);
+    for options in [Options::default(), windowed] {
+        let expander = Expander::new(common::model("splade-tiny"), options).unwrap();
+        for vector in expander.expand_batch(&texts).unwrap() {
+            for format in FORMATS {
+                let json = expander.to_json(&vector, format);
+                assert!(json.is_ok(), "{format:?}: {json:?}");
+            }
+        }
+    }
+}
+
+const FORMATS: [Format; 5] = [
+    Format::IndicesValues,
+    Format::TokenWeights,
+    Format::Elasticsearch,
+    Format::Impacts { scale: 100.0 },
+    Format::Tei,
+];
+
+/// A caller's vector that breaks a rule is refused in every format, with a message naming the term.
+#[test]
+fn a_vector_that_breaks_a_rule_is_refused() {
+    let expander = Expander::new(common::model("splade-tiny"), Options::default()).unwrap();
+    let vocab = expander.vocab_size() as u32;
+    let vector = |indices: &[u32], weights: &[f32]| SparseVector {
+        indices: indices.to_vec(),
+        weights: weights.to_vec(),
+    };
+    let cases = [
+        (
+            vector(&[7, 9, 9], &[1.0, 1.0, 2.0]),
+            Status::InvalidArgument,
+            "term 2: id 9 follows id 9",
+        ),
+        (
+            vector(&[9, 7], &[1.0, 1.0]),
+            Status::InvalidArgument,
+            "term 1: id 7 follows id 9",
+        ),
+        (
+            vector(&[7, 9], &[1.0, f32::NAN]),
+            Status::InvalidArgument,
+            "term 1 (id 9): weight NaN",
+        ),
+        (
+            vector(&[7], &[f32::INFINITY]),
+            Status::InvalidArgument,
+            "term 0 (id 7): weight inf",
+        ),
+        (
+            vector(&[7], &[f32::NEG_INFINITY]),
+            Status::InvalidArgument,
+            "term 0 (id 7): weight -inf",
+        ),
+        (
+            vector(&[7, 9], &[1.0, -0.5]),
+            Status::InvalidArgument,
+            "term 1 (id 9): weight -0.5",
+        ),
+        (
+            vector(&[7, 9], &[0.0, 1.0]),
+            Status::InvalidArgument,
+            "term 0 (id 7): weight 0",
+        ),
+        (
+            vector(&[7], &[-0.0]),
+            Status::InvalidArgument,
+            "term 0 (id 7): weight -0",
+        ),
+        (
+            vector(&[7, 9], &[1.0]),
+            Status::InvalidArgument,
+            "2 ids but 1 weights",
+        ),
+        (
+            vector(&[7, vocab], &[1.0, 1.0]),
+            Status::OutOfRange,
+            &format!("term 1: token id {vocab} is outside"),
+        ),
+    ];
+    for (vector, status, words) in &cases {
+        for format in FORMATS {
+            let error = expander.to_json(vector, format).unwrap_err();
+            assert_eq!(error.status(), *status, "{vector:?} in {format:?}");
+            assert!(
+                error.message().contains(words),
+                "{vector:?} in {format:?}: {:?} does not hold {words:?}",
+                error.message()
+            );
+        }
+    }
+}
+
+/// Anserini reads impacts as 32-bit signed integers: 2^31 - 1 is written, anything above is an error naming the
+/// term and the scale, never a saturated number.
+#[test]
+fn impacts_stay_within_32_bits() {
+    let expander = Expander::new(common::model("splade-tiny"), Options::default()).unwrap();
+    let id = expander.vocab_size() as u32 - 1;
+    let token = expander.token(id).unwrap().to_string();
+    let one = SparseVector {
+        indices: vec![id],
+        weights: vec![1.0],
+    };
+    // f32 has no 2^31 - 1: its neighbours are 2^31 - 128 and 2^31.
+    let fits = expander
+        .to_json(
+            &one,
+            Format::Impacts {
+                scale: 2_147_483_520.0,
+            },
+        )
+        .unwrap();
+    let v: Value = serde_json::from_str(&fits).unwrap();
+    assert_eq!(v[&token].as_i64(), Some(2_147_483_520));
+    let error = expander
+        .to_json(
+            &one,
+            Format::Impacts {
+                scale: 2_147_483_648.0,
+            },
+        )
+        .unwrap_err();
+    assert_eq!(error.status(), Status::InvalidArgument);
+    for words in [
+        &format!("{token:?}, id {id}"),
+        "at scale 2147483600",
+        "impact 2147483648",
+    ] {
+        assert!(
+            error.message().contains(words),
+            "{:?} does not hold {words:?}",
+            error.message()
+        );
+    }
+    // A weight whose impact fits at one scale and not at another.
+    let heavy = SparseVector {
+        indices: vec![id],
+        weights: vec![3.0e7],
+    };
+    assert!(expander
+        .to_json(&heavy, Format::Impacts { scale: 50.0 })
+        .is_ok());
+    assert!(expander
+        .to_json(&heavy, Format::Impacts { scale: 100.0 })
+        .is_err());
+}

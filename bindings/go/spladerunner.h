@@ -9,6 +9,10 @@
  *   Paths are NUL-terminated.
  * - Arguments are borrowed for the call only. Every returned object has its own _free function; every _free
  *   accepts NULL.
+ * - Freeing an object twice, or using it after it is freed, is undefined behaviour. The opaque handles
+ *   (splade_expander, splade_options, splade_error) carry a tag word that catches the common case, memory not yet
+ *   reused: the call aborts the process with a message on stderr naming the function. Vectors, batches and
+ *   strings are not checked, and no check catches every case.
  * - Each type's comment says whether threads may share it.
  * - No panic crosses this boundary: an internal bug returns SPLADE_STATUS_PANIC.
  */
@@ -219,6 +223,10 @@ const char *splade_error_message(const struct splade_error *error);
 /**
  * Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
  *
+ * Freeing it twice, or using it after, is undefined behaviour. While its memory is not yet reused, a tag word
+ * in it catches either: the call aborts the process with a message on stderr naming the function. Once the
+ * memory is reused nothing can tell, so this catches the common case, not every case.
+ *
  * # Safety
  * `error` must be NULL or an error from this library not yet freed; it is freed once, and not used after.
  */
@@ -252,6 +260,10 @@ enum splade_status splade_expander_new(const char *model_dir,
 
 /**
  * Frees `expander`. NULL is a no-op. No other call may be using it.
+ *
+ * Freeing it twice, or using it after, is undefined behaviour. While its memory is not yet reused, a tag word in
+ * it catches either: the call aborts the process with a message on stderr naming the function. Once the memory is
+ * reused nothing can tell, so this catches the common case, not every case.
  *
  * # Safety
  * `expander` must be NULL or an expander from `splade_expander_new` not yet freed; it is freed once, and not
@@ -357,8 +369,13 @@ size_t splade_expander_max_length(const struct splade_expander *expander);
  * NUL-terminated UTF-8 string to `*json_out`, to be freed with `splade_string_free`, and its length in bytes
  * to `*len_out` when `len_out` is not NULL.
  *
- * Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
- * outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+ * The vector is checked first, in one pass, and nothing is written for one that breaks a rule of
+ * `splade_sparse_vector`. Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale, ids not
+ * ascending and unique, a weight that is not a finite number above 0, 0 included: the library never makes one, so
+ * it is a caller's bug rather than a term to leave out; or an impact above 2^31 - 1, the largest 32-bit integer
+ * Anserini reads, the message naming the term and the scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id outside the
+ * vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`; every message about a term names its index, id and value.
+ * Thread-safe.
  *
  * # Safety
  * `expander` must be NULL or an expander not yet freed; `vector` NULL or a vector whose `indices` and `weights`
@@ -376,7 +393,8 @@ enum splade_status splade_expander_to_json(const struct splade_expander *expande
 /**
  * Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
  * of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
- * while another call uses `string`.
+ * while another call uses `string`. Freeing it twice, or using it after, is undefined behaviour, and not detected
+ * (a string has no room for a tag word).
  *
  * # Safety
  * `string` must be NULL or a string from `splade_expander_to_json` not yet freed; it is freed once, and not used
@@ -392,6 +410,10 @@ struct splade_options *splade_options_new(void);
 
 /**
  * Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
+ *
+ * Freeing them twice, or using them after, is undefined behaviour. While their memory is not yet reused, a tag word
+ * in them catches either: the call aborts the process with a message on stderr naming the function. Once the
+ * memory is reused nothing can tell, so this catches the common case, not every case.
  *
  * # Safety
  * `options` must be NULL or options from `splade_options_new` not yet freed; they are freed once, and not used
@@ -541,6 +563,10 @@ enum splade_status splade_options_set_ort_library_path(struct splade_options *op
  * Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
  * while another call uses `vector`.
  *
+ * Freeing it twice, freeing a view of a batch, or using it after, is undefined behaviour, and not detected: the
+ * struct's layout is public, so it has no tag word as the opaque handles do (adding one would change it for every
+ * caller).
+ *
  * # Safety
  * `vector` must be NULL or a vector from `splade_expander_expand` not yet freed, with its fields as the library
  * wrote them; it is freed once, and not used after.
@@ -549,6 +575,9 @@ void splade_sparse_vector_free(struct splade_sparse_vector *vector);
 
 /**
  * Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
+ *
+ * Freeing it twice, or using it or its vectors after, is undefined behaviour, and not detected: the struct's
+ * layout is public, so it has no tag word as the opaque handles do (adding one would change it for every caller).
  *
  * # Safety
  * `batch` must be NULL or a batch from `splade_expander_expand_batch` not yet freed, with its fields as the

@@ -44,6 +44,59 @@ pub fn quietly<T>(fallback: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(fallback)
 }
 
+/// The tag word of a handle (`splade_expander`, `splade_options`, `splade_error`): `LIVE`, a value of its own for
+/// each type, from the handle's creation until its `_free`, which overwrites it with [`FREED`] just before the
+/// memory goes back to the allocator. Every function taking the handle checks it first, one load and compare, and
+/// aborts the process with a message naming the function when it does not hold `LIVE`: a second free, or a use
+/// after free, then stops with a clear message instead of corrupting the heap or reading freed memory, and a
+/// handle of another type is caught the same way.
+///
+/// A best effort, not a guarantee: it catches the common case, a handle whose memory the allocator has not yet
+/// given to something else. Once that memory is reused the word may hold anything, the live value included (a new
+/// handle of the same type at the same address looks exactly like the freed one), so double free and use after
+/// free stay undefined behaviour in the C contract. Vectors and batches carry no tag: their `#[repr(C)]` layout is
+/// public in the header, and a field added there would change it for every caller.
+pub struct Tag<const LIVE: u64>(u64);
+
+/// What a freed handle's tag holds: a value that no type uses as its `LIVE`.
+const FREED: u64 = u64::from_be_bytes(*b"spl:free");
+
+impl<const LIVE: u64> Tag<LIVE> {
+    /// The tag of a handle being made.
+    pub const fn live() -> Self {
+        Tag(LIVE)
+    }
+
+    /// Aborts the process, naming `function`, unless the tag holds `LIVE`.
+    #[inline]
+    pub fn check(&self, function: &str) {
+        if self.0 != LIVE {
+            misused(function);
+        }
+    }
+
+    /// Checks the tag as [`Tag::check`] does, then overwrites it with [`FREED`]: for `_free`, right before the
+    /// handle's memory goes back to the allocator.
+    pub fn retire(&mut self, function: &str) {
+        self.check(function);
+        // SAFETY: `&mut self.0` is an aligned, writable `u64`. Volatile because the memory is freed right after,
+        // and an ordinary store to memory about to be freed may be left out by the optimiser.
+        unsafe { std::ptr::write_volatile(&mut self.0, FREED) };
+    }
+}
+
+/// Reports a freed or foreign handle given to `function` and aborts: past this point the process's memory can no
+/// longer be trusted, so there is no status to return.
+#[cold]
+#[inline(never)]
+fn misused(function: &str) -> ! {
+    eprintln!(
+        "spladerunner: {function} was given a handle that is already freed or was not made by this library \
+         (a double free or a use after free?); aborting"
+    );
+    std::process::abort()
+}
+
 /// Returns the error for a NULL pointer argument named `what`.
 pub fn null_argument(what: &str) -> Error {
     Error::new(Status::NullArgument, format!("argument {what} is NULL"))

@@ -3,12 +3,13 @@
 use std::ffi::{c_char, c_int, CString};
 
 use crate::error::{Error, Status};
-use crate::ffi::boundary::quietly;
+use crate::ffi::boundary::{quietly, Tag};
 
 /// An error: a status and a message naming the problem.
 ///
 /// Owned by the caller, freed with `splade_error_free`. Immutable: may be read from any thread.
 pub struct splade_error {
+    tag: Tag<{ u64::from_be_bytes(*b"spl:errr") }>,
     error: Error,
     message: CString,
 }
@@ -17,7 +18,11 @@ impl splade_error {
     /// Boxes `error` for the caller to own.
     pub(crate) fn boxed(error: Error) -> *mut splade_error {
         let message = CString::new(error.message().replace('\0', " ")).unwrap_or_default();
-        Box::into_raw(Box::new(splade_error { error, message }))
+        Box::into_raw(Box::new(splade_error {
+            tag: Tag::live(),
+            error,
+            message,
+        }))
     }
 
     #[cfg(test)]
@@ -33,7 +38,10 @@ impl splade_error {
 #[no_mangle]
 pub unsafe extern "C" fn splade_error_status(error: Option<&splade_error>) -> Status {
     quietly(Status::Panic, || {
-        error.map_or(Status::NullArgument, |e| e.error.status())
+        error.map_or(Status::NullArgument, |e| {
+            e.tag.check("splade_error_status");
+            e.error.status()
+        })
     })
 }
 
@@ -45,16 +53,25 @@ pub unsafe extern "C" fn splade_error_status(error: Option<&splade_error>) -> St
 #[no_mangle]
 pub unsafe extern "C" fn splade_error_message(error: Option<&splade_error>) -> *const c_char {
     quietly(c"".as_ptr(), || {
-        error.map_or(c"".as_ptr(), |e| e.message.as_ptr())
+        error.map_or(c"".as_ptr(), |e| {
+            e.tag.check("splade_error_message");
+            e.message.as_ptr()
+        })
     })
 }
 
 /// Frees `error`. NULL is a no-op. Must not run while another call uses `error`.
 ///
+/// Freeing it twice, or using it after, is undefined behaviour. While its memory is not yet reused, a tag word
+/// in it catches either: the call aborts the process with a message on stderr naming the function. Once the
+/// memory is reused nothing can tell, so this catches the common case, not every case.
+///
 /// # Safety
 /// `error` must be NULL or an error from this library not yet freed; it is freed once, and not used after.
 #[no_mangle]
 pub unsafe extern "C" fn splade_error_free(error: Option<Box<splade_error>>) {
+    let Some(mut error) = error else { return };
+    error.tag.retire("splade_error_free");
     quietly((), || drop(error));
 }
 

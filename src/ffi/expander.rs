@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::{Error, Status};
 use crate::expander::Expander;
-use crate::ffi::boundary::{c_str, guard, null_argument, quietly, required, utf8, write_out};
+use crate::ffi::boundary::{c_str, guard, null_argument, quietly, required, utf8, write_out, Tag};
 use crate::ffi::error::splade_error;
 use crate::ffi::options::splade_options;
 use crate::ffi::vector::{splade_sparse_batch, splade_sparse_vector};
@@ -20,7 +20,16 @@ use crate::options::Options;
 /// also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run
 /// while another call uses the expander.
 pub struct splade_expander {
-    pub(crate) expander: Expander,
+    tag: Tag<{ u64::from_be_bytes(*b"spl:expd") }>,
+    expander: Expander,
+}
+
+impl splade_expander {
+    /// The expander, once its tag is checked: `function`, the C function called, aborts on a freed handle.
+    pub(crate) fn live(&self, function: &str) -> &Expander {
+        self.tag.check(function);
+        &self.expander
+    }
 }
 
 /// Opens the model directory `model_dir` (NUL-terminated path) with `options` (NULL: defaults; copied, so it may
@@ -46,12 +55,16 @@ pub unsafe extern "C" fn splade_expander_new(
     let body = || {
         // SAFETY: `model_dir` is NULL or NUL-terminated (this function's contract).
         let dir = unsafe { c_str(model_dir, "model_dir") }?;
-        let options = options.map_or_else(Options::default, |o| o.options.clone());
+        let options =
+            options.map_or_else(Options::default, |o| o.live("splade_expander_new").clone());
         if expander_out.is_null() {
             return Err(null_argument("expander_out"));
         }
         let expander = Expander::new(Path::new(OsStr::from_bytes(dir.to_bytes())), options)?;
-        let boxed = Box::into_raw(Box::new(splade_expander { expander }));
+        let boxed = Box::into_raw(Box::new(splade_expander {
+            tag: Tag::live(),
+            expander,
+        }));
         // SAFETY: `expander_out` is not NULL (checked above), so writable (this function's contract).
         unsafe { write_out(expander_out, "expander_out", boxed) }
     };
@@ -61,11 +74,17 @@ pub unsafe extern "C" fn splade_expander_new(
 
 /// Frees `expander`. NULL is a no-op. No other call may be using it.
 ///
+/// Freeing it twice, or using it after, is undefined behaviour. While its memory is not yet reused, a tag word in
+/// it catches either: the call aborts the process with a message on stderr naming the function. Once the memory is
+/// reused nothing can tell, so this catches the common case, not every case.
+///
 /// # Safety
 /// `expander` must be NULL or an expander from `splade_expander_new` not yet freed; it is freed once, and not
 /// used after.
 #[no_mangle]
 pub unsafe extern "C" fn splade_expander_free(expander: Option<Box<splade_expander>>) {
+    let Some(mut expander) = expander else { return };
+    expander.tag.retire("splade_expander_free");
     quietly((), || drop(expander));
 }
 
@@ -88,7 +107,7 @@ pub unsafe extern "C" fn splade_expander_expand(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_expand");
         // SAFETY: `text` is NULL or `text_len` readable bytes, unchanged during the call (this function's
         // contract).
         let text = unsafe { utf8(text, text_len, "text") }?;
@@ -124,7 +143,7 @@ pub unsafe extern "C" fn splade_expander_expand_batch(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_expand_batch");
         if count > 0 && texts.is_null() {
             return Err(null_argument("texts"));
         }
@@ -166,7 +185,7 @@ pub unsafe extern "C" fn splade_expander_token(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_token");
         let vocab = expander.vocab();
         let token = vocab.c_token(id).ok_or_else(|| vocab.out_of_range(id))?;
         // SAFETY: `token_out` is NULL or writable (this function's contract).
@@ -197,7 +216,7 @@ pub unsafe extern "C" fn splade_expander_tokens(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_tokens");
         if count == 0 {
             return Ok(());
         }
@@ -238,7 +257,9 @@ pub unsafe extern "C" fn splade_expander_tokens(
 /// `expander` must be NULL or an expander not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn splade_expander_vocab_size(expander: Option<&splade_expander>) -> usize {
-    quietly(0, || expander.map_or(0, |e| e.expander.vocab_size()))
+    quietly(0, || {
+        expander.map_or(0, |e| e.live("splade_expander_vocab_size").vocab_size())
+    })
 }
 
 /// Returns the number of tokens of a text's window (special tokens included): a text is truncated to it, or cut
@@ -248,5 +269,7 @@ pub unsafe extern "C" fn splade_expander_vocab_size(expander: Option<&splade_exp
 /// `expander` must be NULL or an expander not yet freed.
 #[no_mangle]
 pub unsafe extern "C" fn splade_expander_max_length(expander: Option<&splade_expander>) -> usize {
-    quietly(0, || expander.map_or(0, |e| e.expander.max_length()))
+    quietly(0, || {
+        expander.map_or(0, |e| e.live("splade_expander_max_length").max_length())
+    })
 }

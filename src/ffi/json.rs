@@ -29,8 +29,13 @@ pub const SPLADE_FORMAT_TEI: u32 = 4;
 /// NUL-terminated UTF-8 string to `*json_out`, to be freed with `splade_string_free`, and its length in bytes
 /// to `*len_out` when `len_out` is not NULL.
 ///
-/// Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id
-/// outside the vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`. Thread-safe.
+/// The vector is checked first, in one pass, and nothing is written for one that breaks a rule of
+/// `splade_sparse_vector`. Fails with `SPLADE_STATUS_INVALID_ARGUMENT` (unknown format, bad scale, ids not
+/// ascending and unique, a weight that is not a finite number above 0, 0 included: the library never makes one, so
+/// it is a caller's bug rather than a term to leave out; or an impact above 2^31 - 1, the largest 32-bit integer
+/// Anserini reads, the message naming the term and the scale), `SPLADE_STATUS_OUT_OF_RANGE` (an id outside the
+/// vocabulary) or `SPLADE_STATUS_NULL_ARGUMENT`; every message about a term names its index, id and value.
+/// Thread-safe.
 ///
 /// # Safety
 /// `expander` must be NULL or an expander not yet freed; `vector` NULL or a vector whose `indices` and `weights`
@@ -47,7 +52,7 @@ pub unsafe extern "C" fn splade_expander_to_json(
     error_out: *mut *mut splade_error,
 ) -> Status {
     let body = || {
-        let expander = &required(expander, "expander")?.expander;
+        let expander = required(expander, "expander")?.live("splade_expander_to_json");
         let vector = required(vector, "vector")?;
         if json_out.is_null() {
             return Err(null_argument("json_out"));
@@ -67,10 +72,6 @@ pub unsafe extern "C" fn splade_expander_to_json(
         };
         // SAFETY: the vector's arrays are NULL or `len` readable entries each (this function's contract).
         let copy = unsafe { vector.to_rust() }?;
-        let vocab = expander.vocab();
-        if let Some(&id) = copy.indices.iter().find(|&&id| id as usize >= vocab.len()) {
-            return Err(vocab.out_of_range(id));
-        }
         let json = expander.to_json(&copy, format)?;
         let len = json.len();
         // JSON text never holds a NUL byte: serde_json escapes control characters.
@@ -89,7 +90,8 @@ pub unsafe extern "C" fn splade_expander_to_json(
 
 /// Frees a string `splade_expander_to_json` wrote to `*json_out`. NULL is a no-op. Never pass any other string
 /// of this library (error messages, status names, the version, tokens): those are not the caller's. Must not run
-/// while another call uses `string`.
+/// while another call uses `string`. Freeing it twice, or using it after, is undefined behaviour, and not detected
+/// (a string has no room for a tag word).
 ///
 /// # Safety
 /// `string` must be NULL or a string from `splade_expander_to_json` not yet freed; it is freed once, and not used

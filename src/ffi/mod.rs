@@ -9,6 +9,8 @@
 //! - Text is UTF-8 given as pointer + length, validated, never assumed NUL-terminated. Paths are NUL-terminated.
 //! - Inputs are borrowed for the duration of the call only; every returned object has its own `_free` function,
 //!   and every `_free` accepts NULL.
+//! - Double free and use after free are undefined behaviour; the opaque handles carry a tag word
+//!   (`boundary::Tag`) that catches the common case and aborts with a message naming the function.
 //!
 //! Unsafe where it is: this module is private to the crate (`#[no_mangle]` still exports every function), so
 //! Rust code outside cannot call these functions, and every function that reads a caller's pointer is an
@@ -214,5 +216,82 @@ mod tests {
         call!(splade_sparse_batch_free(None));
 
         assert_eq!(called, header_functions_taking_a_pointer());
+    }
+
+    /// The environment variable that makes `a_misused_handle_aborts_naming_the_function` misuse a handle.
+    const MISUSE: &str = "SPLADE_TEST_MISUSE";
+
+    /// Misuses a handle as `case` says; returns only if the library let the misuse pass.
+    fn misuse(case: &str) {
+        let options = splade_options_new();
+        let mut error = null_mut();
+        // SAFETY: `options` is live, `error` a writable local.
+        let status = unsafe { splade_options_set_sessions(options.as_mut(), 0, &mut error) };
+        assert_eq!(status, Status::InvalidArgument);
+        // SAFETY: every handle below is freed once, then (the misuse under test) freed or used once more: the
+        // tag word must stop the second call before it touches the freed memory beyond that word.
+        unsafe {
+            match case {
+                "options double free" => {
+                    splade_options_free(Some(Box::from_raw(options)));
+                    splade_options_free(Some(Box::from_raw(options)));
+                }
+                "options use after free" => {
+                    splade_options_free(Some(Box::from_raw(options)));
+                    splade_options_set_top_k(options.as_mut(), 3, null_mut());
+                }
+                "error double free" => {
+                    splade_error_free(Some(Box::from_raw(error)));
+                    splade_error_free(Some(Box::from_raw(error)));
+                }
+                "error use after free" => {
+                    splade_error_free(Some(Box::from_raw(error)));
+                    splade_error_message(error.as_ref());
+                }
+                other => panic!("no misuse case {other:?}"),
+            }
+        }
+    }
+
+    /// A second free, or a use after free, of an opaque handle whose memory is not yet reused aborts the process
+    /// with a message naming the function, instead of corrupting the heap. Each case runs in a child process:
+    /// this test binary, run on this test alone with `SPLADE_TEST_MISUSE` naming the case; the child must die of
+    /// SIGABRT after writing the message. (The expander's cases, which need a model, are in tests/c/test_capi.c.)
+    #[test]
+    fn a_misused_handle_aborts_naming_the_function() {
+        use std::os::unix::process::ExitStatusExt;
+
+        if let Ok(case) = std::env::var(MISUSE) {
+            misuse(&case);
+            panic!("{case}: the process went on");
+        }
+        let cases = [
+            ("options double free", "splade_options_free"),
+            ("options use after free", "splade_options_set_top_k"),
+            ("error double free", "splade_error_free"),
+            ("error use after free", "splade_error_message"),
+        ];
+        for (case, function) in cases {
+            let child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "ffi::tests::a_misused_handle_aborts_naming_the_function",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
+                .env(MISUSE, case)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&child.stderr);
+            assert_eq!(
+                child.status.signal(),
+                Some(6), // SIGABRT
+                "{case}: {:?}, stderr: {stderr}",
+                child.status
+            );
+            let message =
+                format!("spladerunner: {function} was given a handle that is already freed");
+            assert!(stderr.contains(&message), "{case}: stderr: {stderr}");
+        }
     }
 }

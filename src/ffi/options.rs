@@ -5,7 +5,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::error::{Result, Status};
-use crate::ffi::boundary::{c_str, guard, quietly, required};
+use crate::ffi::boundary::{c_str, guard, quietly, required, Tag};
 use crate::ffi::error::splade_error;
 use crate::options::Options;
 
@@ -15,7 +15,16 @@ use crate::options::Options;
 /// right after. Not thread-safe: do not set options from two threads at once. A setter that fails leaves the
 /// options as they were.
 pub struct splade_options {
-    pub(crate) options: Options,
+    tag: Tag<{ u64::from_be_bytes(*b"spl:optn") }>,
+    options: Options,
+}
+
+impl splade_options {
+    /// The options, once their tag is checked: `function`, the C function called, aborts on a freed handle.
+    pub(crate) fn live(&self, function: &str) -> &Options {
+        self.tag.check(function);
+        &self.options
+    }
 }
 
 /// Creates options with every setting at its default. Never returns NULL. Free with `splade_options_free`.
@@ -24,32 +33,40 @@ pub struct splade_options {
 pub extern "C" fn splade_options_new() -> *mut splade_options {
     // No panic boundary: default values cannot panic, and a failed allocation aborts rather than unwinds.
     Box::into_raw(Box::new(splade_options {
+        tag: Tag::live(),
         options: Options::default(),
     }))
 }
 
 /// Frees `options`. NULL is a no-op. Must not run while another call uses `options`.
 ///
+/// Freeing them twice, or using them after, is undefined behaviour. While their memory is not yet reused, a tag word
+/// in them catches either: the call aborts the process with a message on stderr naming the function. Once the
+/// memory is reused nothing can tell, so this catches the common case, not every case.
+///
 /// # Safety
 /// `options` must be NULL or options from `splade_options_new` not yet freed; they are freed once, and not used
 /// after.
 #[no_mangle]
 pub unsafe extern "C" fn splade_options_free(options: Option<Box<splade_options>>) {
+    let Some(mut options) = options else { return };
+    options.tag.retire("splade_options_free");
     quietly((), || drop(options));
 }
 
-/// Applies `change` to the options and keeps it only if the result is valid.
+/// Applies `change` to the options and keeps it only if the result is valid; `function` is the setter called.
 ///
 /// # Safety
 /// `error_out` must be NULL or writable.
 unsafe fn update(
+    function: &str,
     options: Option<&mut splade_options>,
     error_out: *mut *mut splade_error,
     change: impl FnOnce(&mut Options) -> Result<()>,
 ) -> Status {
     let body = || {
         let target = required(options, "options")?;
-        let mut candidate = target.options.clone();
+        let mut candidate = target.live(function).clone();
         change(&mut candidate)?;
         candidate.validate()?;
         target.options = candidate;
@@ -78,7 +95,7 @@ pub unsafe extern "C" fn splade_options_set_max_length(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe { update("splade_options_set_max_length", options, error_out, change) }
 }
 
 /// Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
@@ -100,7 +117,7 @@ pub unsafe extern "C" fn splade_options_set_max_windows(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe { update("splade_options_set_max_windows", options, error_out, change) }
 }
 
 /// Sets how many text tokens consecutive windows share (used when `max_windows > 1`). Default 32. Checked by
@@ -122,7 +139,14 @@ pub unsafe extern "C" fn splade_options_set_window_overlap(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe {
+        update(
+            "splade_options_set_window_overlap",
+            options,
+            error_out,
+            change,
+        )
+    }
 }
 
 /// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
@@ -142,7 +166,7 @@ pub unsafe extern "C" fn splade_options_set_top_k(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe { update("splade_options_set_top_k", options, error_out, change) }
 }
 
 /// Keeps only terms with weight `>= min_weight` (default 0: every term with a positive weight). Must be finite and
@@ -163,7 +187,7 @@ pub unsafe extern "C" fn splade_options_set_min_weight(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe { update("splade_options_set_min_weight", options, error_out, change) }
 }
 
 /// Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every
@@ -184,7 +208,14 @@ pub unsafe extern "C" fn splade_options_set_drop_special_tokens(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe {
+        update(
+            "splade_options_set_drop_special_tokens",
+            options,
+            error_out,
+            change,
+        )
+    }
 }
 
 /// Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
@@ -209,7 +240,14 @@ pub unsafe extern "C" fn splade_options_set_intra_op_threads(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe {
+        update(
+            "splade_options_set_intra_op_threads",
+            options,
+            error_out,
+            change,
+        )
+    }
 }
 
 /// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
@@ -231,7 +269,7 @@ pub unsafe extern "C" fn splade_options_set_sessions(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe { update("splade_options_set_sessions", options, error_out, change) }
 }
 
 /// Sets the most padded tokens (texts × padded length) one inference call may hold; a longer single text still
@@ -252,7 +290,14 @@ pub unsafe extern "C" fn splade_options_set_token_budget(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe {
+        update(
+            "splade_options_set_token_budget",
+            options,
+            error_out,
+            change,
+        )
+    }
 }
 
 /// Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied); when set, it is the only
@@ -276,5 +321,12 @@ pub unsafe extern "C" fn splade_options_set_ort_library_path(
         Ok(())
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
-    unsafe { update(options, error_out, change) }
+    unsafe {
+        update(
+            "splade_options_set_ort_library_path",
+            options,
+            error_out,
+            change,
+        )
+    }
 }

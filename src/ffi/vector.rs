@@ -105,6 +105,10 @@ impl splade_sparse_batch {
 /// Frees `vector`. NULL is a no-op. Do not pass a vector viewed inside a `splade_sparse_batch`. Must not run
 /// while another call uses `vector`.
 ///
+/// Freeing it twice, freeing a view of a batch, or using it after, is undefined behaviour, and not detected: the
+/// struct's layout is public, so it has no tag word as the opaque handles do (adding one would change it for every
+/// caller).
+///
 /// # Safety
 /// `vector` must be NULL or a vector from `splade_expander_expand` not yet freed, with its fields as the library
 /// wrote them; it is freed once, and not used after.
@@ -122,6 +126,9 @@ pub unsafe extern "C" fn splade_sparse_vector_free(vector: Option<Box<splade_spa
 }
 
 /// Frees `batch` and every vector in it. NULL is a no-op. Must not run while another call uses `batch`.
+///
+/// Freeing it twice, or using it or its vectors after, is undefined behaviour, and not detected: the struct's
+/// layout is public, so it has no tag word as the opaque handles do (adding one would change it for every caller).
 ///
 /// # Safety
 /// `batch` must be NULL or a batch from `splade_expander_expand_batch` not yet freed, with its fields as the

@@ -3,13 +3,18 @@
  * -Wall -Wextra -Wpedantic -Werror and run under valgrind by `make test-c`.
  *
  * usage: test_capi MODELS_DIR   (the .cache/models directory made by tools/setup.sh)
+ *        test_capi --misuse CASE MODELS_DIR   (the child process of test_misused_handles: misuses a handle)
  */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "spladerunner.h"
 
@@ -317,6 +322,41 @@ static void test_json(splade_expander *expander) {
   splade_sparse_vector mine = {ids, weights, 2};
   EXPECT_ERROR(splade_expander_to_json(expander, &mine, SPLADE_FORMAT_TOKEN_WEIGHTS, 1.0f, &json, NULL, &err),
                SPLADE_STATUS_OUT_OF_RANGE, "99999");
+  /* A caller's vector that breaks a rule is refused, naming the term: duplicate or descending ids, weights that
+   * are NaN, infinite, negative or 0, and an impact past the 32-bit integers Anserini reads. */
+  const uint32_t twice[] = {7, 9, 9};
+  const uint32_t descending[] = {9, 7};
+  const float ones[] = {1.0f, 1.0f, 1.0f};
+  const float nan_weight[] = {1.0f, NAN};
+  const float inf_weight[] = {INFINITY, 1.0f};
+  const float negative[] = {1.0f, -0.5f};
+  const float zero[] = {0.0f, 1.0f};
+  const float heavy[] = {3.0e7f, 1.0f};
+  const struct {
+    splade_sparse_vector vector;
+    uint32_t format;
+    float scale;
+    const char *words;
+  } refused[] = {
+      {{twice, ones, 3}, SPLADE_FORMAT_INDICES_VALUES, 1.0f, "term 2: id 9 follows id 9"},
+      {{descending, ones, 2}, SPLADE_FORMAT_TEI, 1.0f, "term 1: id 7 follows id 9"},
+      {{twice, nan_weight, 2}, SPLADE_FORMAT_TOKEN_WEIGHTS, 1.0f, "term 1 (id 9): weight NaN"},
+      {{descending, inf_weight, 1}, SPLADE_FORMAT_ELASTICSEARCH, 1.0f, "term 0 (id 9): weight inf"},
+      {{twice, negative, 2}, SPLADE_FORMAT_INDICES_VALUES, 1.0f, "term 1 (id 9): weight -0.5"},
+      {{twice, zero, 2}, SPLADE_FORMAT_IMPACTS, 100.0f, "term 0 (id 7): weight 0"},
+      {{twice, heavy, 1}, SPLADE_FORMAT_IMPACTS, 100.0f, "weight 30000000 at scale 100 makes impact 3000000000"},
+  };
+  for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+    EXPECT_ERROR(splade_expander_to_json(expander, &refused[i].vector, refused[i].format, refused[i].scale, &json, NULL,
+                                         &err),
+                 SPLADE_STATUS_INVALID_ARGUMENT, refused[i].words);
+  }
+  /* The same weight fits at a smaller scale. */
+  char *fits = NULL;
+  CHECK(splade_expander_to_json(expander, &refused[6].vector, SPLADE_FORMAT_IMPACTS, 50.0f, &fits, NULL, NULL) ==
+        SPLADE_STATUS_OK);
+  CHECK(fits != NULL && strstr(fits, ":1500000000}") != NULL);
+  splade_string_free(fits);
   splade_sparse_vector nulls = {NULL, NULL, 1};
   EXPECT_ERROR(splade_expander_to_json(expander, &nulls, 0, 1.0f, &json, NULL, &err), SPLADE_STATUS_NULL_ARGUMENT,
                "vector->indices");
@@ -447,7 +487,83 @@ static void test_parity(splade_expander *expander, const char *reference_path, s
   free_references(refs, count);
 }
 
+/* Misuses a handle as `which` says (the child side of test_misused_handles); returns only if the library let the
+ * misuse pass. */
+static int misuse(const char *which) {
+  splade_expander *expander = NULL;
+  splade_error *error = NULL;
+  if (splade_expander_new(model("splade-tiny"), NULL, &expander, &error) != SPLADE_STATUS_OK) {
+    fprintf(stderr, "cannot open splade-tiny: %s\n", splade_error_message(error));
+    return 1;
+  }
+  splade_options *options = splade_options_new();
+  CHECK(splade_options_set_top_k(options, 1, &error) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_sessions(options, 0, &error) == SPLADE_STATUS_INVALID_ARGUMENT);
+  if (strcmp(which, "expander-double-free") == 0) {
+    splade_expander_free(expander);
+    splade_expander_free(expander);
+  } else if (strcmp(which, "expander-use-after-free") == 0) {
+    splade_expander_free(expander);
+    splade_sparse_vector *vector = NULL;
+    splade_expander_expand(expander, (const uint8_t *)SHORT, strlen(SHORT), &vector, NULL);
+  } else if (strcmp(which, "options-double-free") == 0) {
+    splade_options_free(options);
+    splade_options_free(options);
+  } else if (strcmp(which, "error-double-free") == 0) {
+    splade_error_free(error);
+    splade_error_free(error);
+  } else {
+    fprintf(stderr, "no misuse case %s\n", which);
+  }
+  return 1;
+}
+
+/* A second free, or a use after free, of an opaque handle whose memory is not yet reused aborts with a message on
+ * stderr naming the function. Each case runs in a child: this program executed anew with --misuse, so that under
+ * valgrind (which does not follow an exec by default) the misuse runs natively and the parent stays clean. */
+static void test_misused_handles(const char *self) {
+  const char *cases[][2] = {
+      {"expander-double-free", "splade_expander_free"},
+      {"expander-use-after-free", "splade_expander_expand"},
+      {"options-double-free", "splade_options_free"},
+      {"error-double-free", "splade_error_free"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+      dup2(fds[1], STDERR_FILENO);
+      close(fds[0]);
+      close(fds[1]);
+      execl(self, self, "--misuse", cases[i][0], models, (char *)NULL);
+      _exit(127);
+    }
+    close(fds[1]);
+    char stderr_text[4096] = {0};
+    size_t used = 0;
+    ssize_t got;
+    while ((got = read(fds[0], stderr_text + used, sizeof stderr_text - 1 - used)) > 0) {
+      used += (size_t)got;
+    }
+    close(fds[0]);
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    char expected[256];
+    snprintf(expected, sizeof expected, "spladerunner: %s was given a handle that is already freed", cases[i][1]);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT || strstr(stderr_text, expected) == NULL) {
+      fprintf(stderr, "misuse %s: status %d, stderr: %s\n", cases[i][0], status, stderr_text);
+      failures++;
+    }
+  }
+}
+
 int main(int argc, char **argv) {
+  if (argc == 4 && strcmp(argv[1], "--misuse") == 0) {
+    snprintf(models, sizeof models, "%s", argv[3]);
+    return misuse(argv[2]);
+  }
   if (argc != 3 && argc != 4) {
     fprintf(stderr, "usage: %s MODELS_DIR REFERENCE_BIN [REFERENCE_TEXTS]\n", argv[0]);
     return 2;
@@ -457,6 +573,7 @@ int main(int argc, char **argv) {
   snprintf(models, sizeof models, "%s", argv[1]);
 
   test_version_and_status_names();
+  test_misused_handles(argv[0]);
   test_options();
   test_missing_runtime();
 
