@@ -234,7 +234,8 @@ impl Expander {
             .map(|(id, w)| (self.token(id).unwrap_or(""), w))
     }
 
-    /// `vector` as JSON in one of the shapes search engines accept (see [`Format`]).
+    /// `vector` as JSON in one of the shapes search engines accept (see [`Format`]), after checking that every
+    /// engine can take it (see [`Format`] for what is refused).
     pub fn to_json(&self, vector: &SparseVector, format: Format) -> Result<String> {
         format::render(vector, &self.vocab, format)
     }

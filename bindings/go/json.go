@@ -27,8 +27,9 @@ const (
 )
 
 // ToJSON returns v as JSON in format; scale is used by FormatImpacts only (100 is common) and must then be
-// finite and above 0. It fails with ErrInvalidArgument (unknown format, bad scale, or v's slices differing in
-// length) or ErrOutOfRange (an id outside the vocabulary).
+// finite and above 0. It fails with ErrInvalidArgument (unknown format, bad scale, v's slices differing in
+// length, ids not ascending and unique, a weight not finite and above 0, an impact above 2^31-1) or
+// ErrOutOfRange (an id outside the vocabulary): a vector is written only when every engine can take it.
 func (e *Expander) ToJSON(v SparseVector, format Format, scale float32) (string, error) {
 	if len(v.Indices) != len(v.Weights) {
 		return "", lengthError(v)

@@ -115,6 +115,11 @@ typedef enum splade_status {
    */
   SPLADE_STATUS_CLOSED = 10,
   /**
+   * Memory could not be allocated (ONNX Runtime's allocator failed while opening or running the model): the
+   * options or the input asked for more memory than the process can have. Not a fault of the model.
+   */
+  SPLADE_STATUS_OUT_OF_MEMORY = 11,
+  /**
    * A bug: a Rust panic was caught at the C boundary. Please report it with the message.
    */
   SPLADE_STATUS_PANIC = 99,
@@ -502,7 +507,8 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
                                                           struct splade_error **error_out);
 
 /**
- * Sets the threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime
+ * Sets the threads one expander call uses; 0 restores the default (one per core, at most 256). At most 256, else
+ * `SPLADE_STATUS_INVALID_ARGUMENT` (each thread may hold a session of its own). For a graph that ONNX Runtime
  * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
  * the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
  * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
@@ -520,7 +526,7 @@ enum splade_status splade_options_set_intra_op_threads(struct splade_options *op
 
 /**
  * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
- * needed). Default 1. Must be `>= 1`, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
+ * needed). Default 1. Must be from 1 to 256, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
  * batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  *
@@ -547,8 +553,9 @@ enum splade_status splade_options_set_token_budget(struct splade_options *option
 
 /**
  * Sets the path of the ONNX Runtime shared library to load (NUL-terminated, copied); when set, it is the only
- * library tried. Without it: `ORT_DYLIB_PATH`, then `libonnxruntime.so` beside `libspladerunner.so`, then the
- * system's search path. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
+ * library tried. Without it: `ORT_DYLIB_PATH` when set (likewise the only one tried), else `libonnxruntime.so`
+ * beside `libspladerunner.so`, then the system's search path. A library that fails to load is an error carrying the
+ * system's reason. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` or `path` is NULL. Not
  * thread-safe on one `options` (see `splade_options`).
  *
  * # Safety

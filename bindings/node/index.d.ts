@@ -117,7 +117,9 @@ export declare class Expander {
   /**
    * The vector as JSON in a shape a search engine accepts: `'indices-values'` (Qdrant, Milvus), `'token-weights'`
    * (OpenSearch, Vespa), `'elasticsearch'` (dots in tokens written U+2024), `'impacts'` (Anserini: integer
-   * `round(weight * scale)`, scale default 100) or `'tei'` (text-embeddings-inference).
+   * `round(weight * scale)`, scale default 100) or `'tei'` (text-embeddings-inference). Throws
+   * `SPLADE_STATUS_INVALID_ARGUMENT` for ids not ascending and unique, a weight not finite and above 0, an impact
+   * above 2^31-1 or a bad scale, and `SPLADE_STATUS_OUT_OF_RANGE` for an id outside the vocabulary.
    */
   toJson(vector: SparseVector, format: JsonFormat, scale?: number): string;
 

@@ -201,7 +201,9 @@ public final class Expander implements AutoCloseable {
    * {@code vector} as JSON in {@code format}; {@code scale} is used by {@link Format#IMPACTS} only and must then
    * be finite and above 0.
    *
-   * @throws SpladeException with {@link Status#INVALID_ARGUMENT} (bad scale) or {@link Status#OUT_OF_RANGE}
+   * @throws SpladeException with {@link Status#INVALID_ARGUMENT} (bad scale, ids not ascending and unique, a
+   *     weight not finite and above 0, an impact above 2^31-1) or {@link Status#OUT_OF_RANGE} (an id outside the
+   *     vocabulary)
    * @throws IllegalStateException after {@link #close()}
    */
   public String toJson(SparseVector vector, Format format, float scale) {
