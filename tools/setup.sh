@@ -9,6 +9,8 @@
 #   .cache/models/splade-tiny-int8/   splade-tiny with int8 weights and an int8 decoder (tools/quantize.py)
 #   .cache/models/<fixture>/          test models: splade-tiny-logits, splade-tiny-orignames, broken ones
 #                                     (see tools/fixtures.py)
+#   .cache/corrupt-models/            broken copies of splade-tiny and the status each must give, with a manifest
+#                                     (see tools/corrupt_models.py)
 #   .cache/reference/                 reference vectors from tools/reference.py on splade-tiny-logits, and on
 #                                     splade-tiny-int8 (int8 decoder in numpy)
 #   .cache/models/bert-base-random*/  only with --bert-base: BERT-base-shaped models with random weights
@@ -53,7 +55,7 @@ bert_base=0
 for arg in "$@"; do
     case $arg in
         --bert-base) bert_base=1 ;;
-        -h | --help) sed -n '2,12p' "$ROOT/tools/setup.sh"; exit 0 ;;
+        -h | --help) sed -n '2,21p' "$ROOT/tools/setup.sh"; exit 0 ;;
         *) echo "usage: tools/setup.sh [--bert-base]" >&2; exit 2 ;;
     esac
 done
@@ -180,7 +182,19 @@ else
     finish fixtures "$fixtures_key"
 fi
 
-# 6. Reference vectors for the Rust parity tests.
+# 6. The corrupt-model corpus (tests/corrupt_models.rs), from the default model.
+CORRUPT=$CACHE/corrupt-models
+corrupt_key="$(key tools/corrupt_models.py) $tiny_key"
+if up_to_date corrupt-models "$corrupt_key" "$CORRUPT/manifest.json"; then
+    say "corrupt-model corpus: up to date"
+else
+    say "corrupt-model corpus: writing $CORRUPT"
+    begin corrupt-models
+    "$PY" tools/corrupt_models.py "$MODELS/splade-tiny" "$CORRUPT" >/dev/null
+    finish corrupt-models "$corrupt_key"
+fi
+
+# 7. Reference vectors for the Rust parity tests.
 REF=$CACHE/reference
 [[ -f $TEXTS ]] || die "$TEXTS is missing (it is part of the repository)"
 ref_key=$(key "$TEXTS" "$MODELS/splade-tiny-logits/model.onnx" "$MODELS/splade-tiny-logits/tokenizer.json" \
@@ -218,7 +232,7 @@ else
     finish reference-int8 "$int8_ref_key"
 fi
 
-# 7. Optional: BERT-base-shaped models with random weights, for speed measurements (~530 MB each).
+# 8. Optional: BERT-base-shaped models with random weights, for speed measurements (~530 MB each).
 if ((bert_base)); then
     base_key="$(key tools/convert.py tools/quantize.py tools/requirements.txt "$SRC/config.json" "$SRC/tokenizer.json" \
         "$SRC/tokenizer_config.json") $VOCAB_CHUNKS int8-hidden"
