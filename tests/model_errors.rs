@@ -131,6 +131,11 @@ fn hidden_states_without_their_decoder_are_invalid() {
     );
 }
 
+/// The length of a safetensors file's JSON header, from its first 8 bytes.
+fn header_len(bytes: &[u8]) -> usize {
+    u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize
+}
+
 #[test]
 fn a_truncated_decoder_is_invalid() {
     let dir = copy_of_tiny(
@@ -139,11 +144,14 @@ fn a_truncated_decoder_is_invalid() {
     );
     let bytes = std::fs::read(common::model("splade-tiny").join("decoder.safetensors")).unwrap();
     std::fs::write(dir.join("decoder.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    // The message names the file's length against the length its tensors need.
+    let length = format!("is {} bytes long", bytes.len() / 2);
+    let needed = format!("cover {}", bytes.len() - 8 - header_len(&bytes));
     fails(
         &dir,
         Options::default(),
         Status::InvalidModel,
-        &["decoder.safetensors", "weight"],
+        &["decoder.safetensors", &length, &needed],
     );
 }
 
