@@ -61,6 +61,7 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 		"OUT_OF_RANGE":        spladerunner.StatusOutOfRange,
 		"CLOSED":              spladerunner.StatusClosed,
 		"PANIC":               spladerunner.StatusPanic,
+		"OUT_OF_MEMORY":       spladerunner.StatusOutOfMemory,
 	}
 	if len(header) < 12 {
 		t.Fatalf("only %d statuses read from the header", len(header))
@@ -103,7 +104,7 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 	if len(declared) != len(header) {
 		t.Errorf("the package declares %d Status constants, the header has %d statuses", len(declared), len(header))
 	}
-	for _, unknown := range []spladerunner.Status{-1, 11, 98, 100, 1 << 40} {
+	for _, unknown := range []spladerunner.Status{-1, 12, 98, 100, 1 << 40} {
 		if got := unknown.String(); got != "SPLADE_STATUS_UNKNOWN" {
 			t.Errorf("Status(%d).String() = %q", int(unknown), got)
 		}
