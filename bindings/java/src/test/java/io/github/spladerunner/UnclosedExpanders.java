@@ -3,6 +3,8 @@ package io.github.spladerunner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The child JVM of {@link MemoryTest}: opens {@code count} expanders and drops each without {@code close()},
@@ -11,9 +13,16 @@ import java.nio.file.Path;
  * leak ends the run quickly. Arguments: the model directory, {@code count}, {@code ceilingMb}.
  */
 final class UnclosedExpanders {
+  /**
+   * The binding's logger, silenced: its expected warnings, one per expander, would flood the parent's output. Held
+   * here so that the level stays set.
+   */
+  private static final Logger LOGGER = Logger.getLogger("io.github.spladerunner");
+
   private UnclosedExpanders() {}
 
   public static void main(String[] args) throws IOException {
+    LOGGER.setLevel(Level.OFF);
     Path model = Path.of(args[0]);
     int count = Integer.parseInt(args[1]);
     double ceilingMb = Double.parseDouble(args[2]);
