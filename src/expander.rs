@@ -281,9 +281,10 @@ impl Expander {
 
     /// An estimate of the native memory the expander holds, in bytes, for a garbage-collected language's runtime
     /// to weigh it by: the graph file's size once per ONNX Runtime session opened by [`Expander::new`] (each
-    /// session holds the graph and its weights), plus the library's decoder matrices as held. It leaves out the
-    /// tokenizer, ONNX Runtime's own buffers and sessions opened later (by concurrent calls or a large graph's
-    /// first batch), so the real figure is somewhat larger; it is fixed at `new`, so reading it costs nothing.
+    /// session holds the graph and its weights), plus the library's decoder matrices as held. An estimate, not a
+    /// count: it leaves out the tokenizer, ONNX Runtime's own buffers and sessions opened later (by concurrent calls
+    /// or a large graph's first batch), and does not know what sessions share. Fixed at `new`, so reading it costs
+    /// nothing.
     pub fn native_size(&self) -> usize {
         self.native_size
     }

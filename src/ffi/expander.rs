@@ -276,8 +276,9 @@ pub unsafe extern "C" fn splade_expander_max_length(expander: Option<&splade_exp
 
 /// Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
 /// graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
-/// matrices as held. It leaves out the tokenizer, ONNX Runtime's own buffers and sessions opened later, so the
-/// real figure is somewhat larger. Fixed when the expander is created, so the call is cheap: a binding for a
+/// matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
+/// sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
+/// is cheap: a binding for a
 /// garbage-collected language reports it to its runtime (the collector cannot see native memory, so without it an
 /// expander dropped without being freed looks small and may wait long for collection). Thread-safe.
 ///
