@@ -372,9 +372,9 @@ size_t splade_expander_max_length(const struct splade_expander *expander);
  * graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
  * matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
  * sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
- * is cheap: a binding for a
- * garbage-collected language reports it to its runtime (the collector cannot see native memory, so without it an
- * expander dropped without being freed looks small and may wait long for collection). Thread-safe.
+ * is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native
+ * memory, so without it an expander dropped without being freed looks small and may wait long for collection).
+ * Thread-safe.
  *
  * # Safety
  * `expander` must be NULL or an expander not yet freed.
