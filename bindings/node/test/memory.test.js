@@ -9,11 +9,11 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 
 const COUNT = 300;
-// Megabytes: well above the peak with the report, far below where unreported expanders go within the first few
+// MiB: well above the peak with the report, far below where unreported expanders go within the first few
 // dozen (the binding's README has both figures).
 const CEILING_MB = 1024;
 
-test(`${COUNT} expanders dropped without close() keep the resident set under ${CEILING_MB} MB`, () => {
+test(`${COUNT} expanders dropped without close() keep the resident set under ${CEILING_MB} MiB`, () => {
   const child = path.join(__dirname, 'unclosed-expanders.js');
   const env = { ...process.env };
   delete env.NODE_OPTIONS; // no --expose-gc or heap flags inherited
@@ -25,5 +25,5 @@ test(`${COUNT} expanders dropped without close() keep the resident set under ${C
   }
   const { opened, peakMb } = JSON.parse(output);
   assert.equal(opened, COUNT);
-  assert.ok(peakMb <= CEILING_MB, `peak ${peakMb} MB`);
+  assert.ok(peakMb <= CEILING_MB, `peak ${peakMb} MiB`);
 });

@@ -1,6 +1,6 @@
 'use strict';
 // Child process of memory.test.js (not itself a test file): opens `count` Expanders and drops each without
-// close(), never calling the garbage collector itself, and prints the largest resident set size seen, in MB, as
+// close(), never calling the garbage collector itself, and prints the largest resident set size seen, in MiB, as
 // JSON. It stops early, exiting 1, once the resident set passes `ceilingMb`: a leak ends the run quickly.
 // Usage: node unclosed-expanders.js <count> <ceilingMb>
 const { Expander } = require('spladerunner');

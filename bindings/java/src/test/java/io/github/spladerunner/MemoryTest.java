@@ -22,7 +22,7 @@ class MemoryTest {
   static final int COUNT = 300;
 
   /**
-   * Megabytes: well above the peak with the collection requests, far below where the expanders go without them
+   * MiB: well above the peak with the collection requests, far below where the expanders go without them
    * within the first few dozen (the binding's README has both figures).
    */
   static final double CEILING_MB = 1024;
@@ -46,9 +46,9 @@ class MemoryTest {
     child.getInputStream().transferTo(out);
     int status = child.waitFor();
     String[] result = out.toString(StandardCharsets.UTF_8).trim().split(" ");
-    assertEquals(0, status, "the child passed " + CEILING_MB + " MB after " + result[0] + " expanders");
+    assertEquals(0, status, "the child passed " + CEILING_MB + " MiB after " + result[0] + " expanders");
     assertEquals(String.valueOf(COUNT), result[0]);
-    assertTrue(Double.parseDouble(result[1]) <= CEILING_MB, "peak " + result[1] + " MB");
+    assertTrue(Double.parseDouble(result[1]) <= CEILING_MB, "peak " + result[1] + " MiB");
   }
 
   @Test

@@ -9,7 +9,7 @@ import java.util.logging.Logger;
 /**
  * The child JVM of {@link MemoryTest}: opens {@code count} expanders and drops each without {@code close()},
  * never calling the collector itself, and prints {@code opened peakMb}: how many it opened and the largest
- * resident set size seen, in MB. It stops early, exiting 1, once the resident set passes {@code ceilingMb}, so a
+ * resident set size seen, in MiB. It stops early, exiting 1, once the resident set passes {@code ceilingMb}, so a
  * leak ends the run quickly. Arguments: the model directory, {@code count}, {@code ceilingMb}.
  */
 final class UnclosedExpanders {
@@ -39,7 +39,7 @@ final class UnclosedExpanders {
     System.out.println(count + " " + peakMb);
   }
 
-  /** VmRSS of /proc/self/status, in MB. */
+  /** VmRSS of /proc/self/status, in MiB. */
   private static double residentMb() throws IOException {
     for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
       if (line.startsWith("VmRSS:")) {
