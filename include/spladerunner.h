@@ -368,6 +368,20 @@ size_t splade_expander_vocab_size(const struct splade_expander *expander);
 size_t splade_expander_max_length(const struct splade_expander *expander);
 
 /**
+ * Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
+ * graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
+ * matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
+ * sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
+ * is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native
+ * memory, so without it an expander dropped without being freed looks small and may wait long for collection).
+ * Thread-safe.
+ *
+ * # Safety
+ * `expander` must be NULL or an expander not yet freed.
+ */
+size_t splade_expander_native_size(const struct splade_expander *expander);
+
+/**
  * Writes `vector` (any vector: returned by this library or filled by the caller, ids below
  * `splade_expander_vocab_size`) as JSON in `format`, one of the `SPLADE_FORMAT_*` numbers; `scale` is used by
  * `SPLADE_FORMAT_IMPACTS` only (100 is common) and must then be finite and above 0. On success writes a new

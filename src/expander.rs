@@ -73,6 +73,8 @@ pub struct Expander {
     top_k: Option<usize>,
     drop_special_tokens: bool,
     token_budget: usize,
+    /// The estimate [`Expander::native_size`] returns, fixed at [`Expander::new`].
+    native_size: usize,
 }
 
 impl Expander {
@@ -135,6 +137,15 @@ impl Expander {
             false => None,
         };
         let sessions = Sessions::new(Some(first), options.sessions, move || open(single(decoded)));
+        // The sessions `new` opens: the first, and a small graph's batch sessions.
+        let opened = 1 + match &batch_sessions {
+            Some(_) if graph_bytes <= LARGE_GRAPH_BYTES => threads,
+            _ => 0,
+        };
+        let native_size = usize::try_from(graph_bytes)
+            .unwrap_or(usize::MAX)
+            .saturating_mul(opened)
+            .saturating_add(decoder.as_ref().map_or(0, Decoder::held_bytes));
         let expander = Expander {
             tokenizer,
             vocab,
@@ -147,6 +158,7 @@ impl Expander {
             top_k: options.top_k,
             drop_special_tokens: options.drop_special_tokens,
             token_budget: options.token_budget,
+            native_size,
         };
         expander.expand("").map_err(|e| {
             Error::new(
@@ -265,6 +277,16 @@ impl Expander {
     /// special tokens included.
     pub fn max_length(&self) -> usize {
         self.tokenizer.max_length()
+    }
+
+    /// An estimate of the native memory the expander holds, in bytes, for a garbage-collected language's runtime
+    /// to weigh it by: the graph file's size once per ONNX Runtime session opened by [`Expander::new`] (each
+    /// session holds the graph and its weights), plus the library's decoder matrices as held. An estimate, not a
+    /// count: it leaves out the tokenizer, ONNX Runtime's own buffers and sessions opened later (by concurrent calls
+    /// or a large graph's first batch), and does not know what sessions share. Fixed at `new`, so reading it costs
+    /// nothing.
+    pub fn native_size(&self) -> usize {
+        self.native_size
     }
 
     pub(crate) fn vocab(&self) -> &Vocab {

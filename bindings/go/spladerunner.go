@@ -5,7 +5,9 @@
 // every argument all happen in the C library; this package converts Go values to C and results back to Go.
 //
 // An Expander is safe for concurrent use by any number of goroutines. Close it when done; a finalizer closes a
-// forgotten one, and using it after Close returns an error of status StatusClosed.
+// forgotten one, and using it after Close returns an error of status StatusClosed. The Go collector cannot see the
+// model's native memory (tens of megabytes), so a forgotten Expander may wait long for collection: the finalizer
+// logs a warning (standard log package) naming where it was created, so that the missing Close can be found.
 //
 // Linking: by default the package links the static library target/release/libspladerunner.a of the repository
 // (run `make build` at its root first), with a RUNPATH to target/release where ONNX Runtime (libonnxruntime.so)
@@ -19,6 +21,7 @@ import "C"
 
 import (
 	"fmt"
+	"log"
 	"runtime"
 	"strings"
 	"sync"
@@ -42,7 +45,13 @@ func (v SparseVector) Len() int { return len(v.Indices) }
 type Expander struct {
 	mu     sync.RWMutex // calls hold it for reading; Close holds it for writing while it frees handle
 	handle *C.splade_expander
+	// created holds the call stack of New's caller (program counters: cheap to take, named only if the
+	// finalizer warns), for the warning about an Expander collected without Close.
+	created []uintptr
 }
+
+// createdDepth is the number of frames of the creation stack kept for the warning.
+const createdDepth = 32
 
 // New opens the model directory modelDir (holding model.onnx and tokenizer.json, see the repository README)
 // with the given options (nil Options are ignored). It fails with ErrModelNotFound, ErrInvalidModel, ErrRuntimeUnavailable or
@@ -68,7 +77,7 @@ func New(modelDir string, opts ...Option) (*Expander, error) {
 	if status := C.splade_expander_new(cdir, o.c, &handle, &cerr); status != C.SPLADE_STATUS_OK {
 		return nil, takeError(status, cerr)
 	}
-	e := &Expander{handle: handle}
+	e := &Expander{handle: handle, created: callers()}
 	runtime.SetFinalizer(e, (*Expander).finalize)
 	return e, nil
 }
@@ -76,9 +85,28 @@ func New(modelDir string, opts ...Option) (*Expander, error) {
 // finalized counts the Expanders freed by their finalizer (read by a test).
 var finalized atomic.Int64
 
-// finalize is the safety net for an Expander dropped without Close: nothing can be using it any more.
+// callers returns the program counters of the stack above New.
+func callers() []uintptr {
+	pcs := make([]uintptr, createdDepth)
+	// Skip runtime.Callers, callers and New.
+	return pcs[:runtime.Callers(3, pcs)]
+}
+
+// finalize is the safety net for an Expander dropped without Close: nothing can be using it any more. It warns
+// once (a finalizer runs once), naming where the Expander was created.
 func (e *Expander) finalize() {
 	finalized.Add(1)
+	var site strings.Builder
+	frames := runtime.CallersFrames(e.created)
+	for {
+		frame, more := frames.Next()
+		fmt.Fprintf(&site, "\n\t%s\n\t\t%s:%d", frame.Function, frame.File, frame.Line)
+		if !more {
+			break
+		}
+	}
+	log.Printf("spladerunner: an Expander was garbage-collected without Close (its native memory was held "+
+		"until now); it was created at:%s", site.String())
 	e.Close()
 }
 

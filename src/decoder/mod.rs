@@ -73,6 +73,17 @@ impl Decoder {
         })
     }
 
+    /// The bytes of the matrices and vectors the decoder holds: the float32 weights and bias as read, and the int8
+    /// rows of the screen with their per-row scales, constants and margins.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let f32s = self.weight.as_ref().map_or(0, Vec::len)
+            + self.bias.len()
+            + self.screen.scale.len()
+            + self.screen.constant.len()
+            + self.screen.margin.len();
+        f32s * std::mem::size_of::<f32>() + self.screen.quantized.len()
+    }
+
     /// Decodes the texts of one inference call: `texts[i]` holds the real positions of text `i` `[positions,
     /// hidden]`; returns each text's terms of SPLADE weight above zero, `(vocabulary id, weight)` with ids
     /// ascending (a row the screen rules out has weight zero). The vocabulary is split between `threads` threads,

@@ -273,3 +273,20 @@ pub unsafe extern "C" fn splade_expander_max_length(expander: Option<&splade_exp
         expander.map_or(0, |e| e.live("splade_expander_max_length").max_length())
     })
 }
+
+/// Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
+/// graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
+/// matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
+/// sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
+/// is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native
+/// memory, so without it an expander dropped without being freed looks small and may wait long for collection).
+/// Thread-safe.
+///
+/// # Safety
+/// `expander` must be NULL or an expander not yet freed.
+#[no_mangle]
+pub unsafe extern "C" fn splade_expander_native_size(expander: Option<&splade_expander>) -> usize {
+    quietly(0, || {
+        expander.map_or(0, |e| e.live("splade_expander_native_size").native_size())
+    })
+}

@@ -19,6 +19,12 @@
  * frees the expander. All of this bookkeeping happens on the main thread (N-API calls close, the finalizer and
  * the completions there), so it needs no lock; the pool threads only read the expander pointer copied into
  * their work.
+ *
+ * Native memory. V8 cannot see what an expander holds outside its heap, so an Expander dropped without close()
+ * looks like a few bytes and may wait indefinitely for a collection while its process grows. Each expander's
+ * estimate (splade_expander_native_size) is reported with napi_adjust_external_memory when it is created, and
+ * taken back when it is freed (once, by whichever of close, the finalizer or the last work frees it), so that
+ * V8 collects sooner when unclosed expanders pile up.
  */
 #include <node_api.h>
 
@@ -42,17 +48,20 @@ static const napi_type_tag EXPANDER_TAG = {0x73706c6164657275ULL, 0x6e6e65722e6e
 typedef struct handle {
   splade_expander *expander; /* NULL once freed */
   size_t pending;            /* async works queued and not yet completed */
+  int64_t native_size;       /* reported to V8 as external memory while `expander` is not NULL */
   bool closed;               /* close() was called, or the object was collected */
   bool collected;            /* the finalizer ran: the handle frees itself once `pending` is 0 */
 } handle;
 
 /* Frees the expander once it is closed and no work uses it, and the handle once the object is gone too. */
-static void handle_release_if_done(handle *h) {
+static void handle_release_if_done(napi_env env, handle *h) {
   if (h->pending > 0) return;
   if (h->closed && h->expander != NULL) {
     splade_expander_free(h->expander);
     h->expander = NULL;
     atomic_fetch_sub(&live_expanders, 1);
+    int64_t unused;
+    napi_adjust_external_memory(env, -h->native_size, &unused);
   }
   if (h->collected) free(h);
 }
@@ -63,7 +72,7 @@ static void handle_finalize(napi_env env, void *data, void *hint) {
   handle *h = data;
   h->closed = true;
   h->collected = true;
-  handle_release_if_done(h);
+  handle_release_if_done(env, h);
 }
 
 /* ---- errors ---------------------------------------------------------------------------------------------- */
@@ -508,6 +517,9 @@ static napi_value expander_construct(napi_env env, napi_callback_info info) {
     goto done;
   }
   h->expander = expander;
+  h->native_size = (int64_t)splade_expander_native_size(expander);
+  int64_t unused;
+  napi_adjust_external_memory(env, h->native_size, &unused);
   if (napi_type_tag_object(env, self, &EXPANDER_TAG) != napi_ok) {
     throw_napi_failure(env); /* the finalizer frees the expander */
     goto done;
@@ -619,7 +631,7 @@ static void work_complete(napi_env env, napi_status status, void *data) {
   handle *h = w->h;
   work_free(w);
   h->pending--;
-  handle_release_if_done(h);
+  handle_release_if_done(env, h);
 }
 
 /* Queues `w` (whose input is filled in) and returns its Promise; a closed expander gives a rejected Promise.
@@ -873,7 +885,7 @@ static napi_value expander_close(napi_env env, napi_callback_info info) {
   handle *h = this_handle(env, info, &argc, NULL);
   if (h == NULL) return NULL;
   h->closed = true;
-  handle_release_if_done(h);
+  handle_release_if_done(env, h);
   CALL(env, napi_get_undefined(env, &result));
   return result;
 }

@@ -258,6 +258,13 @@ JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_expanderFree(JNIEnv *e
   splade_expander_free((splade_expander *)(intptr_t)expander);
 }
 
+JNIEXPORT jlong JNICALL Java_io_github_spladerunner_Native_expanderNativeSize(JNIEnv *env, jclass cls,
+                                                                              jlong expander) {
+  (void)env;
+  (void)cls;
+  return (jlong)splade_expander_native_size((const splade_expander *)(intptr_t)expander);
+}
+
 JNIEXPORT jobject JNICALL Java_io_github_spladerunner_Native_expand(JNIEnv *env, jclass cls, jlong expander,
                                                                     jbyteArray text) {
   (void)cls;

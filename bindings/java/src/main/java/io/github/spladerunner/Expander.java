@@ -1,5 +1,7 @@
 package io.github.spladerunner;
 
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.nio.charset.Charset;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
@@ -31,7 +34,14 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * to finish; calls after it throw {@link IllegalStateException}.
  *
  * <p><b>Memory.</b> The model lives in native memory, which the garbage collector does not see: close an expander
- * when done (try-with-resources). One that becomes unreachable unclosed is freed by a {@link Cleaner}, eventually.
+ * when done (try-with-resources). One that becomes unreachable unclosed is freed by a {@link Cleaner} once the
+ * collector finds it, and logs a {@link Level#WARNING} (logger {@code io.github.spladerunner}) naming the stack
+ * that opened it, so that the missing {@code close()} can be found. An unclosed expander looks small to the
+ * collector, which may then not run for a long time while native memory grows: so {@code open} counts the
+ * native bytes of the expanders not yet freed (the library's estimate of each) and, when they have grown by more
+ * than their own size since the last time (and at least {@link #GC_HINT_BYTES}), asks for a collection with
+ * {@link System#gc()}, as the JDK does for direct buffers. A JVM run with {@code -XX:+DisableExplicitGC} ignores
+ * that request.
  *
  * <p><b>Text.</b> Texts cross to the library as UTF-8 ({@code String.getBytes(UTF_8)}), so they are always valid
  * UTF-8: an unpaired surrogate {@code char}, which has no UTF-8 form, is sent as {@code '?'}, the JDK's replacement.
@@ -43,14 +53,28 @@ public final class Expander implements AutoCloseable {
   /** Native expanders opened and not yet freed, by close() or by the Cleaner; for tests. */
   private static final AtomicInteger LIVE = new AtomicInteger();
 
+  private static final Logger LOGGER = System.getLogger("io.github.spladerunner");
+
+  /**
+   * The least growth of {@link #OPEN_BYTES} between two {@link System#gc()} requests: a few expanders' worth, so
+   * that a program which closes its expanders, or keeps a few open, never asks for a collection.
+   */
+  static final long GC_HINT_BYTES = 256L << 20;
+
+  /** The native bytes of the expanders not yet freed: the sum of their {@link Handle#nativeSize}. */
+  private static final AtomicLong OPEN_BYTES = new AtomicLong();
+
+  /** The native bytes opened since the last {@link System#gc()} request. */
+  private static final AtomicLong OPENED_SINCE_HINT = new AtomicLong();
+
   private final Handle handle;
   private final Cleaner.Cleanable cleanable;
   /** Calls hold the read lock while they use the handle; close() takes the write lock. */
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed; // guarded by lock
 
-  private Expander(long pointer) {
-    this.handle = new Handle(pointer);
+  private Expander(Handle handle) {
+    this.handle = handle;
     this.cleanable = CLEANER.register(this, handle);
   }
 
@@ -81,7 +105,24 @@ public final class Expander implements AutoCloseable {
       Native.optionsFree(nativeOptions);
     }
     LIVE.incrementAndGet();
-    return new Expander(pointer);
+    // Captured at every open: a stack costs microseconds, nothing beside the model's opening.
+    Handle handle = new Handle(pointer, new Throwable("the Expander was opened here"));
+    hintCollection(handle.nativeSize);
+    return new Expander(handle);
+  }
+
+  /**
+   * Counts {@code size} more native bytes open, and asks for a collection when the bytes opened since the last
+   * request pass both {@link #GC_HINT_BYTES} and the bytes still open: then at least half of the open bytes are
+   * new, and unclosed expanders among them are found by the collection and freed by the Cleaner. Expanders kept
+   * open make the requests rarer (each needs the open bytes to double), so their cost stays proportional.
+   */
+  private static void hintCollection(long size) {
+    long open = OPEN_BYTES.addAndGet(size);
+    long opened = OPENED_SINCE_HINT.addAndGet(size);
+    if (opened > GC_HINT_BYTES && opened > open - opened && OPENED_SINCE_HINT.compareAndSet(opened, 0)) {
+      System.gc();
+    }
   }
 
   /** The version of the loaded native library, for example {@code "0.1.0"}. */
@@ -261,6 +302,7 @@ public final class Expander implements AutoCloseable {
     try {
       if (!closed) {
         closed = true;
+        handle.closed = true;
         cleanable.clean(); // runs Handle.run() now, and unregisters it from the Cleaner
       }
     } finally {
@@ -310,19 +352,36 @@ public final class Expander implements AutoCloseable {
 
   /**
    * The native pointer and the action freeing it, run once: by close(), or by the Cleaner when the Expander is
-   * unreachable (so no call can be using it). It must not refer to the Expander, or it would never be collected.
+   * unreachable (so no call can be using it), which warns. It must not refer to the Expander, or it would never be
+   * collected.
    */
   private static final class Handle implements Runnable {
     final long pointer;
+    final long nativeSize;
+    /** Where the Expander was opened, for the warning. */
+    final Throwable opened;
+    /** Set by close() (under its lock) before it runs this: the Cleaner's run is the only one that warns. */
+    volatile boolean closed;
 
-    Handle(long pointer) {
+    Handle(long pointer, Throwable opened) {
       this.pointer = pointer;
+      this.nativeSize = Native.expanderNativeSize(pointer);
+      this.opened = opened;
     }
 
     @Override
     public void run() {
       Native.expanderFree(pointer);
       LIVE.decrementAndGet();
+      OPEN_BYTES.addAndGet(-nativeSize);
+      if (!closed) {
+        LOGGER.log(
+            Level.WARNING,
+            "an Expander was garbage-collected without close(), holding "
+                + nativeSize
+                + " bytes of native memory until then; it was opened at:",
+            opened);
+      }
     }
   }
 }

@@ -55,6 +55,9 @@ final class Native {
 
   static native void expanderFree(long expander);
 
+  /** The library's estimate of the native memory the expander holds, in bytes. */
+  static native long expanderNativeSize(long expander);
+
   static native SparseVector expand(long expander, byte[] text);
 
   static native SparseVector[] expandBatch(long expander, byte[][] texts);
