@@ -147,6 +147,7 @@ mod tests {
         );
         assert_eq!(call!(splade_expander_vocab_size(None)), 0);
         assert_eq!(call!(splade_expander_max_length(None)), 0);
+        assert_eq!(call!(splade_expander_native_size(None)), 0);
 
         assert_eq!(
             call!(splade_expander_to_json(

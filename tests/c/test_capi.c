@@ -173,6 +173,9 @@ static void test_expand(splade_expander *expander) {
   CHECK(splade_expander_max_length(expander) == 512);
   CHECK(splade_expander_vocab_size(NULL) == 0);
   CHECK(splade_expander_max_length(NULL) == 0);
+  /* The estimate counts at least the decoder's float32 matrix (vocabulary × 128 hidden values of 4 bytes). */
+  CHECK(splade_expander_native_size(expander) >= (size_t)30522 * 128 * 4);
+  CHECK(splade_expander_native_size(NULL) == 0);
 
   splade_sparse_vector *vector = NULL;
   CHECK(splade_expander_expand(expander, (const uint8_t *)EXAMPLE, strlen(EXAMPLE), &vector, NULL) ==
