@@ -62,7 +62,6 @@ func TestStatusesMirrorTheHeader(t *testing.T) {
 		"CLOSED":              spladerunner.StatusClosed,
 		"OUT_OF_MEMORY":       spladerunner.StatusOutOfMemory,
 		"PANIC":               spladerunner.StatusPanic,
-		"OUT_OF_MEMORY":       spladerunner.StatusOutOfMemory,
 	}
 	if len(header) < 13 {
 		t.Fatalf("only %d statuses read from the header", len(header))
