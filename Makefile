@@ -1,6 +1,7 @@
 # spladerunner: the two commands of the README, and the steps they are made of.
 #   make demo   set up (ONNX Runtime + splade-tiny, cached in .cache/), build, expand the example sentence
-#   make test   set up, then every check: format, lint, Rust tests, C ABI tests under valgrind, Python tool tests
+#   make test   set up, then every check: format, lint, licences, Rust tests, C ABI tests under valgrind, install,
+#               Python tool tests, Go, Java and Node
 
 CARGO   ?= cargo
 CC      ?= cc
@@ -18,13 +19,13 @@ empty :=
 space := $(empty) $(empty)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: demo test setup shared-data build header lint test-rust test-c test-tools test-go test-node test-java compare \
+.PHONY: demo test setup shared-data build header lint deny test-rust test-c test-tools test-go test-node test-java compare \
 	eval-curves install test-install bench-bindings
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: shared-data setup lint test-rust test-c test-install test-tools test-go test-java test-node
+test: shared-data setup lint deny test-rust test-c test-install test-tools test-go test-java test-node
 
 # The tests read the shared test collections (Cranfield, SciFact, the benchmark texts) from
 # $SPLADERUNNER_SHARED/data, by default ../shared/data beside the repository.
@@ -61,6 +62,16 @@ lint:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --quiet
 	@if $(CARGO) tree -p spladerunner -e normal --prefix none | grep -E '^(clap|indicatif) '; then \
 		echo "the library depends on the command line's crates (above)" >&2; exit 1; fi
+
+# The licences, duplicate versions and sources of every crate in the build, against deny.toml, by cargo-deny
+# (pinned; built once into .cache/tools from the crate registry with its own lock file).
+CARGO_DENY_VERSION := 0.20.2
+CARGO_DENY := .cache/tools/cargo-deny-$(CARGO_DENY_VERSION)/bin/cargo-deny
+$(CARGO_DENY):
+	$(CARGO) install --locked --quiet --root .cache/tools/cargo-deny-$(CARGO_DENY_VERSION) cargo-deny \
+		--version $(CARGO_DENY_VERSION)
+deny: $(CARGO_DENY)
+	$(CARGO_DENY) check bans licenses sources
 
 test-rust: shared-data setup
 	$(CARGO) test --workspace --release
