@@ -62,6 +62,12 @@ impl Amx {
 }
 
 impl Kernel for Amx {
+    type Base = Avx512;
+
+    fn base(self) -> Avx512 {
+        self.avx512
+    }
+
     fn for_each_step<const BOUND: bool>(
         self,
         rows: &Rows,
@@ -84,22 +90,6 @@ impl Kernel for Amx {
                 f(i, block * BLOCK, &step);
             }
         }
-    }
-
-    fn passing<const BOUND: bool>(
-        self,
-        rows: &Rows,
-        step: &Step,
-        range: Range<usize>,
-        bias: &[f32],
-        max_norm: f32,
-    ) -> (u32, [f32; STEP]) {
-        self.avx512
-            .passing::<BOUND>(rows, step, range, bias, max_norm)
-    }
-
-    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
-        self.avx512.dot(a, b)
     }
 }
 

@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::portable::{Portable, LANES};
 use super::Kernel;
-use crate::decoder::layout::{Rows, States, BLOCK, STEP};
+use crate::decoder::layout::{Rows, BLOCK, STEP};
 use crate::decoder::step::Step;
 
 /// The AVX-512 kernel; a value exists only where the CPU has AVX-512 F.
@@ -26,14 +26,10 @@ impl Avx512 {
 }
 
 impl Kernel for Avx512 {
-    fn for_each_step<const BOUND: bool>(
-        self,
-        rows: &Rows,
-        texts: &[States],
-        range: Range<usize>,
-        f: impl FnMut(usize, usize, &Step),
-    ) {
-        Portable.for_each_step::<BOUND>(rows, texts, range, f);
+    type Base = Portable;
+
+    fn base(self) -> Portable {
+        Portable
     }
 
     fn passing<const BOUND: bool>(

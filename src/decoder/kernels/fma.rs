@@ -1,12 +1,8 @@
 //! The FMA kernel (AVX2 and FMA): the portable kernel, with its float32 dot product compiled for FMA, where
 //! `mul_add` is one instruction rather than a call to the C library's `fmaf`.
 
-use std::ops::Range;
-
 use super::portable::{self, Portable};
 use super::Kernel;
-use crate::decoder::layout::{Rows, States, STEP};
-use crate::decoder::step::Step;
 
 /// The FMA kernel; a value exists only where the CPU has AVX2 and FMA.
 #[derive(Clone, Copy)]
@@ -25,25 +21,10 @@ impl Fma {
 }
 
 impl Kernel for Fma {
-    fn for_each_step<const BOUND: bool>(
-        self,
-        rows: &Rows,
-        texts: &[States],
-        range: Range<usize>,
-        f: impl FnMut(usize, usize, &Step),
-    ) {
-        Portable.for_each_step::<BOUND>(rows, texts, range, f);
-    }
+    type Base = Portable;
 
-    fn passing<const BOUND: bool>(
-        self,
-        rows: &Rows,
-        step: &Step,
-        range: Range<usize>,
-        bias: &[f32],
-        max_norm: f32,
-    ) -> (u32, [f32; STEP]) {
-        Portable.passing::<BOUND>(rows, step, range, bias, max_norm)
+    fn base(self) -> Portable {
+        Portable
     }
 
     fn dot(self, a: &[f32], b: &[f32]) -> f32 {

@@ -39,7 +39,16 @@ pub(super) use portable::Portable;
 
 /// What a kernel computes: the screen's products, the test of its rows against zero, and the exact pass's
 /// float32 dot product.
+///
+/// Each kernel is the one before it plus an instruction set: what it does not compute itself it leaves to its
+/// [`Kernel::Base`], which the provided methods call. [`Portable`] computes everything and is its own base.
 pub(super) trait Kernel: Copy + Send + Sync {
+    /// The kernel this one builds on.
+    type Base: Kernel;
+
+    /// This kernel's base (a value exists wherever this kernel's does: the CPU has the base's features too).
+    fn base(self) -> Self::Base;
+
     /// Gives `f` each text `i` of `texts` with each step of the rows in `range` (starting at a multiple of
     /// [`STEP`]), from its first row, as a [`Step`]: `f(i, first, step)`, every text in turn for each step of
     /// rows, which stays in cache meanwhile.
@@ -53,7 +62,9 @@ pub(super) trait Kernel: Copy + Send + Sync {
         texts: &[States],
         range: Range<usize>,
         f: impl FnMut(usize, usize, &Step),
-    );
+    ) {
+        self.base().for_each_step::<BOUND>(rows, texts, range, f);
+    }
 
     /// Which rows `range` of `step` (from its first row; at most [`STEP`]) have `s·peak + b` above zero, plus
     /// with `BOUND` the rounding margin `margin·max_norm`: one bit per lane, and those sums in the lanes of
@@ -65,10 +76,15 @@ pub(super) trait Kernel: Copy + Send + Sync {
         range: Range<usize>,
         bias: &[f32],
         max_norm: f32,
-    ) -> (u32, [f32; STEP]);
+    ) -> (u32, [f32; STEP]) {
+        self.base()
+            .passing::<BOUND>(rows, step, range, bias, max_norm)
+    }
 
     /// `a·b` in float32, in the one order of [`portable::dot`] (the exact pass's product).
-    fn dot(self, a: &[f32], b: &[f32]) -> f32;
+    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
+        self.base().dot(a, b)
+    }
 }
 
 /// A kernel, as [`detect`] picks it.

@@ -15,6 +15,13 @@ pub(super) const LANES: usize = 64;
 pub(in crate::decoder) struct Portable;
 
 impl Kernel for Portable {
+    /// The portable kernel computes everything itself: its own base, whose provided methods it never calls.
+    type Base = Portable;
+
+    fn base(self) -> Portable {
+        self
+    }
+
     fn for_each_step<const BOUND: bool>(
         self,
         rows: &Rows,

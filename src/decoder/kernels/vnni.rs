@@ -31,6 +31,12 @@ impl Vnni {
 }
 
 impl Kernel for Vnni {
+    type Base = Avx512;
+
+    fn base(self) -> Avx512 {
+        self.avx512
+    }
+
     fn for_each_step<const BOUND: bool>(
         self,
         rows: &Rows,
@@ -42,22 +48,6 @@ impl Kernel for Vnni {
             // SAFETY: a `Vnni` exists only where the CPU has AVX-512 F, BW and VNNI (`Vnni::new`).
             unsafe { block_peaks::<BOUND>(rows, block, states, half, step) }
         });
-    }
-
-    fn passing<const BOUND: bool>(
-        self,
-        rows: &Rows,
-        step: &Step,
-        range: Range<usize>,
-        bias: &[f32],
-        max_norm: f32,
-    ) -> (u32, [f32; STEP]) {
-        self.avx512
-            .passing::<BOUND>(rows, step, range, bias, max_norm)
-    }
-
-    fn dot(self, a: &[f32], b: &[f32]) -> f32 {
-        self.avx512.dot(a, b)
     }
 }
 
