@@ -94,7 +94,8 @@ test-c: build
 # The Python tools' tests; the evaluation agreement test runs the eval example against the reference pipeline.
 test-tools: shared-data setup
 	$(CARGO) build --release --example eval
-	.cache/venv/bin/pytest tools/tests -q
+	@# Temporary files under target/ (emptied by each run), not in the system temp directory.
+	.cache/venv/bin/pytest tools/tests -q --basetemp=target/pytest-tmp
 
 # The Go binding: format, vet, tests under the race detector (static library), then with the shared library.
 # -count=1: go test cannot see that libspladerunner.a was rebuilt, so cached results would be stale.
