@@ -19,7 +19,7 @@ empty :=
 space := $(empty) $(empty)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: demo test setup shared-data build header lint deny test-rust test-c test-tools test-go test-node test-java compare \
+.PHONY: demo test setup shared-data build header lint deny nightly test-rust test-c test-tools test-go test-node test-java compare \
 	eval-curves install test-install bench-bindings
 
 demo: setup
@@ -72,6 +72,12 @@ $(CARGO_DENY):
 		--version $(CARGO_DENY_VERSION)
 deny: $(CARGO_DENY)
 	$(CARGO_DENY) check bans licenses sources
+
+# The pinned nightly toolchain, for what needs unstable flags (the sanitizers, the fuzz targets); rustup downloads
+# it once, then this is a check of a second.
+NIGHTLY := nightly-2026-05-20
+nightly:
+	rustup toolchain install $(NIGHTLY) --profile minimal
 
 test-rust: shared-data setup
 	$(CARGO) test --workspace --release
