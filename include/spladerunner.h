@@ -136,10 +136,10 @@ typedef struct splade_error splade_error;
  * A SPLADE encoder for one model directory, created by `splade_expander_new`.
  *
  * Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
- * functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
- * (an option, default 1) threads at once, the others wait their turn; with the library's decoder a batch's calls
- * also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run
- * while another call uses the expander.
+ * functions that take a `const splade_expander *` at the same time; inference runs for up to `sessions` (an
+ * option, default 1) callers at once, the others wait their turn, all on the expander's one ONNX Runtime session
+ * (one copy of the weights); with the library's decoder a batch's calls also run side by side on up to
+ * `intra_op_threads` threads. `splade_expander_free` must not run while another call uses the expander.
  */
 typedef struct splade_expander splade_expander;
 
@@ -281,8 +281,8 @@ void splade_expander_free(struct splade_expander *expander);
  * writes a new vector to `*vector_out`, to be freed with `splade_sparse_vector_free`.
  *
  * Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
- * `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
- * or the model's output did not fit). Thread-safe.
+ * `SPLADE_STATUS_INFERENCE`, `SPLADE_STATUS_OUT_OF_MEMORY`, or `SPLADE_STATUS_INVALID_MODEL` (the model's
+ * output did not fit). Thread-safe.
  *
  * # Safety
  * `expander` must be NULL or an expander not yet freed; `text` NULL or `text_len` readable bytes, unchanged
@@ -369,9 +369,9 @@ size_t splade_expander_max_length(const struct splade_expander *expander);
 
 /**
  * Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
- * graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
- * matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
- * sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
+ * graph file's size (its one ONNX Runtime session holds the graph and its weights), plus the library's decoder
+ * matrices as held (a float32 matrix is mapped from its file, and counted whole). An estimate, not a count: it
+ * leaves out the tokenizer and ONNX Runtime's own buffers. Fixed when the expander is created, so the call
  * is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native
  * memory, so without it an expander dropped without being freed looks small and may wait long for collection).
  * Thread-safe.
@@ -522,12 +522,11 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
 
 /**
  * Sets the threads one expander call uses; 0 restores the default (one per core, at most 256). At most 256, else
- * `SPLADE_STATUS_INVALID_ARGUMENT` (each thread may hold a session of its own). For a graph that ONNX Runtime
- * runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
- * the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
- * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
- * its own; a single call of a small graph runs ONNX Runtime on one thread, of a large one on these threads
- * (docs/threads.md). Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+ * `SPLADE_STATUS_INVALID_ARGUMENT`. For a graph that ONNX Runtime runs to the end (pooled weights or logits) they
+ * are ONNX Runtime's intra-op threads. For a graph that stops at the hidden states (the library's decoder, as in
+ * the shipped splade-tiny) they decode one inference call's vocabulary together; ONNX Runtime runs a small graph
+ * on one thread, a batch's inference calls then running side by side on these threads, and a large graph on
+ * these threads (docs/threads.md). More threads add no copy of the model. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
  * (see `splade_options`).
  *
  * # Safety
@@ -539,9 +538,9 @@ enum splade_status splade_options_set_intra_op_threads(struct splade_options *op
                                                        struct splade_error **error_out);
 
 /**
- * Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
- * needed). Default 1. Must be from 1 to 256, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
- * batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
+ * Sets how many inference calls of different callers may run at once on one expander. They share its one ONNX
+ * Runtime session (one copy of the weights), each with its own buffers. Default 1. Must be from 1 to 256, else
+ * `SPLADE_STATUS_INVALID_ARGUMENT`. A batch's calls run side by side on `intra_op_threads` whatever this is. Fails with
  * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
  *
  * # Safety

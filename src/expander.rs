@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use ort::session::builder::PrepackedWeights;
-use ort::session::Session;
+use ort::environment::Environment;
 
 use crate::batch::{self, Group};
 use crate::decoder::Decoder;
@@ -16,7 +15,7 @@ use crate::options::{Options, MAX_INTRA_OP_THREADS};
 use crate::parallel;
 use crate::pooling;
 use crate::runtime;
-use crate::sessions::Sessions;
+use crate::session::{Gate, SharedSession};
 use crate::tokenize::{Cut, TextTokenizer, Tokens};
 use crate::vector::SparseVector;
 use crate::vocab::Vocab;
@@ -25,15 +24,15 @@ use crate::vocab::Vocab;
 /// to a thread (a few tens of microseconds), small enough that a batch of 32 keeps two threads busy.
 const TOKENIZE_CHUNK: usize = 8;
 
-/// With the library's decoder, a graph file above this size runs a single inference call on ONNX Runtime's
-/// intra-op threads, a smaller one on one thread: a large encoder's call is enough work to share between cores, a
-/// small one's is not (docs/threads.md; measured in BENCHMARKS.md).
+/// With the library's decoder, a graph file above this size runs ONNX Runtime on the call's threads, a smaller one
+/// on one thread: a large encoder's inference call is enough work to share between cores, a small one's is not
+/// (docs/threads.md; measured in BENCHMARKS.md).
 const LARGE_GRAPH_BYTES: u64 = 64 << 20;
 
-/// ONNX Runtime's intra-op threads for a call that is a single inference call: with the library's decoder and a
-/// small graph one thread (the decoder then uses the call's threads), with a large one the call's threads,
-/// otherwise the caller's choice (`None`: ONNX Runtime's default).
-fn single_call_threads(
+/// The intra-op threads of the expander's ONNX Runtime session: with the library's decoder and a small graph one
+/// thread (the decoder then uses the call's threads, and a batch's calls run side by side), with a large one the
+/// call's threads, otherwise the caller's choice (`None`: ONNX Runtime's default).
+fn session_threads(
     decoded: bool,
     graph_bytes: u64,
     intra_op_threads: Option<usize>,
@@ -46,16 +45,28 @@ fn single_call_threads(
     }
 }
 
+/// Gives the C allocator's free memory back to the system. Opening a model frees tens of megabytes (ONNX Runtime's
+/// copy of the graph file as it builds the session, the tokenizer's parse) that glibc would otherwise keep in its
+/// heap, counted in the process's resident memory (BENCHMARKS.md, what opening costs). Other C libraries return
+/// large blocks themselves.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` only returns free heap memory to the system; it may run while other threads allocate.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// A SPLADE encoder for one model directory.
 ///
-/// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). Concurrent calls tokenize
-/// and pool in parallel; inference runs in parallel on up to [`Options::sessions`] ONNX Runtime sessions (default
-/// 1, so by default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op
-/// threads). With the library's decoder (a graph that stops at the hidden states) the expander's threads
-/// ([`Options::intra_op_threads`]) decode one inference call's vocabulary together, and a batch's inference calls
-/// run side by side on them, each on a one-thread session of its own (up to that many more sessions, opened when
-/// a batch first needs them); a small graph's single calls run ONNX Runtime on one thread too. Results do not
-/// depend on how calls interleave.
+/// `Expander` is `Send + Sync`: share it between threads (for example in an `Arc`). It holds one ONNX Runtime
+/// session, so one copy of the graph's weights, whatever the threads. Concurrent calls tokenize and pool in
+/// parallel; up to [`Options::sessions`] of their inference calls run on the session at once (default 1, so by
+/// default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op threads).
+/// With the library's decoder (a graph that stops at the hidden states) the expander's threads
+/// ([`Options::intra_op_threads`]) decode one inference call's vocabulary together, and with a small graph (run by
+/// ONNX Runtime on one thread) a batch's inference calls run side by side on them. Results do not depend on how
+/// calls interleave.
 pub struct Expander {
     tokenizer: TextTokenizer,
     vocab: Vocab,
@@ -65,10 +76,13 @@ pub struct Expander {
     /// The threads one call uses: ONNX Runtime's intra-op threads, or with the decoder, the threads that decode
     /// one inference call or run a batch's calls side by side.
     threads: usize,
-    /// Sessions for calls run one at a time (up to [`Options::sessions`] callers at once).
-    sessions: Sessions,
-    /// With the decoder and more than one thread: one-thread sessions for a batch's calls run side by side.
-    batch_sessions: Option<Sessions>,
+    /// The model's one session, run by every call.
+    session: SharedSession,
+    /// Bounds the inference calls run one per caller to [`Options::sessions`] at once.
+    calls: Gate,
+    /// With a one-thread session and more than one thread: bounds a batch's calls run side by side, across
+    /// callers, to `threads` at once.
+    side_by_side: Option<Gate>,
     min_weight: f32,
     top_k: Option<usize>,
     drop_special_tokens: bool,
@@ -88,9 +102,6 @@ impl Expander {
             max_windows: options.max_windows,
             window_overlap: options.window_overlap,
         };
-        let tokenizer = TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
-        let vocab = Vocab::of(tokenizer.tokenizer());
-        let environment = runtime::environment(options.ort_library_path.as_deref())?;
         let threads = options
             .intra_op_threads
             .or_else(|| {
@@ -99,52 +110,53 @@ impl Expander {
             })
             .unwrap_or(1);
         let graph_bytes = std::fs::metadata(&files.onnx).map_or(0, |m| m.len());
-        let prepacked = PrepackedWeights::new();
-        let open = {
-            let (environment, onnx, prepacked) =
-                (environment.clone(), files.onnx.clone(), prepacked.clone());
-            move |threads: Option<usize>| {
-                runtime::open_session(&environment, &onnx, threads, &prepacked)
-            }
+        let open = |environment: &Environment, decoded| {
+            let session_threads =
+                session_threads(decoded, graph_bytes, options.intra_op_threads, threads);
+            runtime::open_session(environment, &files.onnx, session_threads)
+                .map(|session| (SharedSession::new(session), session_threads))
         };
-        let single = move |decoded| {
-            single_call_threads(decoded, graph_bytes, options.intra_op_threads, threads)
-        };
-        // The first session is opened as if the decoder file decides the layout, and opened again if the graph's
-        // outputs chose another.
-        let mut first = open(single(files.decoder.is_some()))?;
-        let signature = Signature::of(&first, &files.onnx, vocab.len(), files.decoder.is_some())?;
+        // The tokenizer is read on a thread of its own while ONNX Runtime opens the session, as if the decoder
+        // file decides the layout (opened again below if the graph's outputs chose another). A tokenizer error
+        // comes first, as it would one step after the other.
+        let (tokenizer, opened) = std::thread::scope(|scope| {
+            let tokenizer = scope.spawn(|| {
+                let tokenizer =
+                    TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
+                let vocab = Vocab::of(tokenizer.tokenizer());
+                Ok::<_, Error>((tokenizer, vocab))
+            });
+            let opened =
+                runtime::environment(options.ort_library_path.as_deref()).and_then(|environment| {
+                    let (session, threads) = open(&environment, files.decoder.is_some())?;
+                    Ok((environment, session, threads))
+                });
+            let tokenizer = tokenizer
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (tokenizer, opened)
+        });
+        let (tokenizer, vocab) = tokenizer?;
+        let (environment, mut session, mut session_threads) = opened?;
+        let signature = Signature::of(
+            session.session(),
+            &files.onnx,
+            vocab.len(),
+            files.decoder.is_some(),
+        )?;
         let decoder = match (signature.output_kind, &files.decoder) {
             (OutputKind::Hidden(width), Some(path)) => {
                 Some(Decoder::load(path, vocab.len(), width)?)
             }
             _ => None,
         };
-        let decoded = decoder.is_some();
-        if decoded != files.decoder.is_some() {
-            first = open(single(decoded))?;
+        if decoder.is_some() != files.decoder.is_some() {
+            (session, session_threads) = open(&environment, decoder.is_some())?;
         }
-        let batch_sessions = match decoded && threads > 1 {
-            true => {
-                let open = open.clone();
-                let side = Sessions::new(None, threads, move || open(Some(1)));
-                // A small graph's sessions are cheap: opened now rather than by the first batch.
-                if graph_bytes <= LARGE_GRAPH_BYTES {
-                    side.open_all()?;
-                }
-                Some(side)
-            }
-            false => None,
-        };
-        let sessions = Sessions::new(Some(first), options.sessions, move || open(single(decoded)));
-        // The sessions `new` opens: the first, and a small graph's batch sessions.
-        let opened = 1 + match &batch_sessions {
-            Some(_) if graph_bytes <= LARGE_GRAPH_BYTES => threads,
-            _ => 0,
-        };
+        let side_by_side = (decoder.is_some() && session_threads == Some(1) && threads > 1)
+            .then(|| Gate::new(threads));
         let native_size = usize::try_from(graph_bytes)
             .unwrap_or(usize::MAX)
-            .saturating_mul(opened)
             .saturating_add(decoder.as_ref().map_or(0, Decoder::held_bytes));
         let expander = Expander {
             tokenizer,
@@ -152,8 +164,9 @@ impl Expander {
             signature,
             decoder,
             threads,
-            sessions,
-            batch_sessions,
+            session,
+            calls: Gate::new(options.sessions),
+            side_by_side,
             min_weight: options.min_weight,
             top_k: options.top_k,
             drop_special_tokens: options.drop_special_tokens,
@@ -174,6 +187,7 @@ impl Expander {
                 ),
             )
         })?;
+        release_freed_memory();
         Ok(expander)
     }
 
@@ -201,13 +215,17 @@ impl Expander {
         let rows: Vec<Tokens> = windows.into_iter().flatten().collect();
         let lengths: Vec<usize> = rows.iter().map(Tokens::len).collect();
         let groups = batch::plan(&lengths, self.token_budget);
-        // A session is taken for each inference call, so that other callers' calls can run in between.
-        let results = match &self.batch_sessions {
-            Some(side) if groups.len() > 1 => parallel::map(groups.len(), self.threads, |k| {
-                self.run(&groups[k], &rows, &mut *side.take()?, 1)
+        // A pass is taken for each inference call, so that other callers' calls can run in between.
+        let results = match &self.side_by_side {
+            Some(gate) if groups.len() > 1 => parallel::map(groups.len(), self.threads, |k| {
+                let _pass = gate.enter();
+                self.run(&groups[k], &rows, 1)
             })?,
             _ => (groups.iter())
-                .map(|group| self.run(group, &rows, &mut *self.sessions.take()?, self.threads))
+                .map(|group| {
+                    let _pass = self.calls.enter();
+                    self.run(group, &rows, self.threads)
+                })
                 .collect::<Result<_>>()?,
         };
         let mut row_vectors = vec![SparseVector::default(); rows.len()];
@@ -280,11 +298,9 @@ impl Expander {
     }
 
     /// An estimate of the native memory the expander holds, in bytes, for a garbage-collected language's runtime
-    /// to weigh it by: the graph file's size once per ONNX Runtime session opened by [`Expander::new`] (each
-    /// session holds the graph and its weights), plus the library's decoder matrices as held. An estimate, not a
-    /// count: it leaves out the tokenizer, ONNX Runtime's own buffers and sessions opened later (by concurrent calls
-    /// or a large graph's first batch), and does not know what sessions share. Fixed at `new`, so reading it costs
-    /// nothing.
+    /// to weigh it by: the graph file's size (its one ONNX Runtime session holds the graph and its weights), plus
+    /// the library's decoder matrices as held. An estimate, not a count: it leaves out the tokenizer and ONNX
+    /// Runtime's own buffers. Fixed at `new`, so reading it costs nothing.
     pub fn native_size(&self) -> usize {
         self.native_size
     }
@@ -293,19 +309,23 @@ impl Expander {
         &self.vocab
     }
 
-    /// Runs one group of rows (text windows) through the model on `session` and pools each into an unpruned
-    /// vector, in the group's member order; the library's decoder, if any, uses `decoder_threads` threads.
+    /// Runs one group of rows (text windows) through the model and pools each into an unpruned vector, in the
+    /// group's member order; the library's decoder, if any, uses `decoder_threads` threads.
     fn run(
         &self,
         group: &Group,
         tokens: &[Tokens],
-        session: &mut Session,
         decoder_threads: usize,
     ) -> Result<Vec<SparseVector>> {
         let vocab = self.vocab.len();
-        inference::run(session, &self.signature, group, tokens, vocab, |data| {
-            self.vectors(group, tokens, data, decoder_threads)
-        })
+        inference::run(
+            &self.session,
+            &self.signature,
+            group,
+            tokens,
+            vocab,
+            |data| self.vectors(group, tokens, data, decoder_threads),
+        )
     }
 
     /// The unpruned vectors of a group's rows from the model's output `data` (checked to have the shape the
@@ -369,14 +389,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn single_calls_use_one_thread_only_for_a_small_graph_with_the_decoder() {
+    fn the_session_uses_one_thread_only_for_a_small_graph_with_the_decoder() {
         let small = 17 << 20;
         let large = 181 << 20;
         // Graphs ONNX Runtime runs to the end: the caller's choice.
-        assert_eq!(single_call_threads(false, small, None, 2), None);
-        assert_eq!(single_call_threads(false, large, Some(3), 3), Some(3));
+        assert_eq!(session_threads(false, small, None, 2), None);
+        assert_eq!(session_threads(false, large, Some(3), 3), Some(3));
         // With the decoder: one thread for a small graph, the call's threads for a large one.
-        assert_eq!(single_call_threads(true, small, None, 2), Some(1));
-        assert_eq!(single_call_threads(true, large, None, 2), Some(2));
+        assert_eq!(session_threads(true, small, None, 2), Some(1));
+        assert_eq!(session_threads(true, large, None, 2), Some(2));
     }
 }

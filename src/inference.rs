@@ -1,13 +1,13 @@
-//! One inference call: a group of text windows, padded into the model's inputs, through an ONNX Runtime session,
-//! and the output checked against the shape the model's signature promises before anything reads it.
+//! One inference call: a group of text windows, padded into the model's inputs, through the expander's ONNX Runtime
+//! session, and the output checked against the shape the model's signature promises before anything reads it.
 
-use ort::session::{Session, SessionInputValue};
 use ort::value::TensorRef;
 
 use crate::batch::{Group, Inputs};
 use crate::error::{Error, Result, Status};
 use crate::model::{OutputKind, Signature};
 use crate::runtime;
+use crate::session::SharedSession;
 use crate::tokenize::Tokens;
 
 /// Runs the rows of `group` (windows of `tokens`) through `session` and hands `then` the output's data,
@@ -15,7 +15,7 @@ use crate::tokenize::Tokens;
 /// hidden]` for hidden states (`seq` the group's padded length). The data lives in the session's output, so it is
 /// read in place rather than copied out.
 pub(crate) fn run<R>(
-    session: &mut Session,
+    session: &SharedSession,
     signature: &Signature,
     group: &Group,
     tokens: &[Tokens],
@@ -29,35 +29,26 @@ pub(crate) fn run<R>(
     let failed =
         |e: ort::Error| runtime::ort_error(Status::Inference, format!("ONNX Runtime failed: {e}"));
     let shape = [rows, seq];
-    let mut values: Vec<(&str, SessionInputValue)> = vec![
+    fn tensor(shape: [usize; 2], data: &[i64]) -> ort::Result<TensorRef<'_, i64>> {
+        TensorRef::from_array_view((shape, data))
+    }
+    let mut values = vec![
         (
             signature.input_ids.as_str(),
-            TensorRef::from_array_view((shape, &inputs.ids[..]))
-                .map_err(failed)?
-                .into(),
+            tensor(shape, &inputs.ids).map_err(failed)?,
         ),
         (
             signature.attention_mask.as_str(),
-            TensorRef::from_array_view((shape, &inputs.mask[..]))
-                .map_err(failed)?
-                .into(),
+            tensor(shape, &inputs.mask).map_err(failed)?,
         ),
     ];
     if let Some(name) = &signature.token_type_ids {
         values.push((
             name.as_str(),
-            TensorRef::from_array_view((shape, &inputs.type_ids[..]))
-                .map_err(failed)?
-                .into(),
+            tensor(shape, &inputs.type_ids).map_err(failed)?,
         ));
     }
-    let outputs = session.run(values).map_err(failed)?;
-    let output = outputs.get(&signature.output).ok_or_else(|| {
-        Error::new(
-            Status::InvalidModel,
-            format!("the model gave no output '{}'", signature.output),
-        )
-    })?;
+    let output = session.run(&values, &signature.output).map_err(failed)?;
     let (out_shape, data) = output.try_extract_tensor::<f32>().map_err(failed)?;
     let expected: &[i64] = match signature.output_kind {
         OutputKind::Logits => &[rows as i64, seq as i64, vocab as i64],

@@ -43,7 +43,7 @@ mod options;
 mod parallel;
 mod pooling;
 mod runtime;
-mod sessions;
+mod session;
 mod tokenize;
 mod vector;
 mod vocab;

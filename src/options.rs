@@ -41,24 +41,22 @@ pub struct Options {
     pub drop_special_tokens: bool,
     /// Threads one call of the expander uses. `None`: one per core. For a graph that ONNX Runtime runs to the
     /// end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
-    /// hidden states (the library's decoder) they decode one inference call's vocabulary together, and a batch's
-    /// inference calls run side by side on them, each on a one-thread session of its own; ONNX Runtime runs a
-    /// single call of a small graph on one thread and of a large one on these threads (docs/threads.md).
+    /// hidden states (the library's decoder) they decode one inference call's vocabulary together; ONNX Runtime
+    /// runs a small graph on one thread, and a batch's inference calls then run side by side on these threads,
+    /// and a large graph on these threads (docs/threads.md).
     ///
-    /// At most 256, and the default is cut to 256: that is above the hardware threads of common servers, and
-    /// bounds memory, since with the library's decoder each thread adds a one-thread ONNX Runtime session of its
-    /// own; a number meant for something else (`SIZE_MAX`, a count of texts) then fails at once with a clear
-    /// message instead of opening sessions until memory runs out. One call splits a vocabulary of some tens of
-    /// thousands of rows between its threads, so more threads would each get too little work to pay for itself.
+    /// At most 256, and the default is cut to 256: that is above the hardware threads of common servers, and one
+    /// call splits a vocabulary of some tens of thousands of rows between its threads, so more threads would each
+    /// get too little work to pay for itself; a number meant for something else (`SIZE_MAX`, a count of texts)
+    /// then fails at once with a clear message.
     pub intra_op_threads: Option<usize>,
-    /// How many inference calls may run at the same time on one expander; each one holds its own ONNX Runtime
-    /// session. Default 1: concurrent callers tokenize in parallel and take turns for inference. With the
-    /// library's decoder, a batch's calls run side by side on up to [`Options::intra_op_threads`] further
-    /// one-thread sessions (opened with the expander for a small graph, by the first batch for a large one).
+    /// How many inference calls may run at the same time on one expander, from callers on different threads.
+    /// They all run on the expander's one ONNX Runtime session, which holds the model's weights once; each
+    /// running call holds its own buffers. Default 1: concurrent callers tokenize in parallel and take turns for
+    /// inference. (A batch's calls run side by side on [`Options::intra_op_threads`] whatever this is.)
     ///
-    /// At most 256: each session is a copy of the model in ONNX Runtime running one call at a time on its own
-    /// threads, so sessions beyond the hardware threads of common servers add memory and no speed, and a wrong
-    /// number fails at once instead of exhausting memory.
+    /// At most 256: beyond the hardware threads of common servers more calls at once add buffers and no speed,
+    /// and a wrong number fails at once.
     pub sessions: usize,
     /// Upper bound on padded tokens (rows × padded length) per inference call; a longer single text still runs,
     /// alone. Bounds memory whatever batch size a caller passes.

@@ -11,7 +11,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use ort::environment::Environment;
-use ort::session::builder::{GraphOptimizationLevel, PrepackedWeights, SessionBuilder};
+use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use parking_lot::Mutex;
 
@@ -207,16 +207,13 @@ const DISABLED_OPTIMIZERS: (&str, &str) = (
     "SkipLayerNormFusion",
 );
 
-/// Opens one session on `model` with the thread count the caller chose. Sessions opened with the same
-/// `prepacked` container share the weights ONNX Runtime prepacks for its matrix kernels, so a second session on
-/// one model costs little memory.
+/// Opens one session on `model` with the thread count the caller chose.
 pub(crate) fn open_session(
     environment: &Environment,
     model: &Path,
     intra_op_threads: Option<usize>,
-    prepacked: &PrepackedWeights,
 ) -> Result<Session> {
-    session_builder(environment, intra_op_threads, prepacked)
+    session_builder(environment, intra_op_threads)
         .and_then(|mut builder| builder.commit_from_file(model))
         .map_err(|e| {
             ort_error(
@@ -243,15 +240,13 @@ pub(crate) fn ort_error(status: Status, message: String) -> Error {
 }
 
 /// The options of every session the library opens: all of ONNX Runtime's graph optimizations but
-/// [`DISABLED_OPTIMIZERS`], shared prepacked weights, and the caller's thread count.
+/// [`DISABLED_OPTIMIZERS`], and the caller's thread count.
 fn session_builder(
     environment: &Environment,
     intra_op_threads: Option<usize>,
-    prepacked: &PrepackedWeights,
 ) -> ort::Result<SessionBuilder> {
     let builder = Session::builder(environment)?
         .with_optimization_level(GraphOptimizationLevel::Level3)?
-        .with_prepacked_weights(prepacked)?
         .with_config_entry(DISABLED_OPTIMIZERS.0, DISABLED_OPTIMIZERS.1)?;
     Ok(match intra_op_threads {
         Some(threads) => builder.with_intra_threads(threads)?,
@@ -322,7 +317,7 @@ mod tests {
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .unwrap();
         assert!(fused(&optimized_graph(defaults, &model, "defaults")));
-        let ours = session_builder(&environment, Some(1), &PrepackedWeights::new()).unwrap();
+        let ours = session_builder(&environment, Some(1)).unwrap();
         assert!(!fused(&optimized_graph(ours, &model, "ours")));
     }
 }

@@ -78,18 +78,18 @@ func WithDropSpecialTokens(drop bool) Option {
 // WithIntraOpThreads sets the threads one expander call uses; 0 (the default) means one per core. For a graph
 // that ONNX Runtime runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a
 // graph that stops at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one
-// inference call's vocabulary together, and a batch's inference calls run side by side on them, each on a
-// one-thread session of its own; a single call of a small graph runs ONNX Runtime on one thread, of a large one on
-// these threads (docs/threads.md).
+// inference call's vocabulary together; ONNX Runtime runs a small graph on one thread, a batch's inference calls
+// then running side by side on these threads, and a large graph on these threads (docs/threads.md). More threads
+// add no copy of the model.
 func WithIntraOpThreads(threads int) Option {
 	return sizeOption("intra_op_threads", threads, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_intra_op_threads(o, v, e)
 	})
 }
 
-// WithSessions sets how many inference calls may run at once on one Expander (one ONNX Runtime session each,
-// opened when first needed, each holding its own copy of the weights). Default 1; must be >= 1. With the
-// library's decoder, a batch's calls run side by side on up to WithIntraOpThreads further one-thread sessions.
+// WithSessions sets how many inference calls of different callers may run at once on one Expander. They share its
+// one ONNX Runtime session (one copy of the weights), each with its own buffers. Default 1; must be >= 1. A
+// batch's calls run side by side on WithIntraOpThreads whatever this is.
 func WithSessions(sessions int) Option {
 	return sizeOption("sessions", sessions, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_sessions(o, v, e)

@@ -34,14 +34,15 @@ export interface ExpanderOptions {
   /**
    * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
    * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
-   * splade-tiny) they decode one inference call's vocabulary together, and a batch's inference calls run side by
-   * side on them, each on a one-thread session of its own (a single call of a small graph runs ONNX Runtime on one
-   * thread, of a large one on these threads: docs/threads.md).
+   * splade-tiny) they decode one inference call's vocabulary together; ONNX Runtime runs a small graph on one
+   * thread, a batch's inference calls then running side by side on these threads, and a large graph on these threads
+   * (docs/threads.md). More threads add no copy of the model.
    */
   intraOpThreads?: number;
   /**
-   * Inference calls that may run at once on this expander (one ONNX Runtime session each). Default 1, `>= 1`. With
-   * the library's decoder, a batch's calls run side by side on up to `intraOpThreads` further one-thread sessions.
+   * Inference calls of different callers that may run at once on this expander, all on its one ONNX Runtime session
+   * (one copy of the weights). Default 1, `>= 1`. A batch's calls run side by side on `intraOpThreads` whatever this
+   * is.
    */
   sessions?: number;
   /** The most padded tokens (texts × padded length) one inference call may hold. Default 256, `>= 1`. */

@@ -62,10 +62,14 @@ impl Rows {
         }
     }
 
-    /// Quantizes float32 rows `weight [vocab, hidden]`, for bounds.
-    pub(super) fn bounding(weight: &[f32], vocab: usize, hidden: usize) -> Self {
+    /// Quantizes the `vocab` float32 rows of `weight` (each `hidden` values), for bounds.
+    pub(super) fn bounding<'w>(
+        weight: impl Iterator<Item = &'w [f32]>,
+        vocab: usize,
+        hidden: usize,
+    ) -> Self {
         let mut rows = Rows::empty(Kind::Bound, vocab, hidden);
-        for (v, w) in weight.chunks_exact(hidden).enumerate() {
+        for (v, w) in weight.enumerate() {
             let largest = largest(w);
             let (scale, q) = quantize(w, largest);
             rows.set(v, &q.collect::<Vec<_>>(), scale);

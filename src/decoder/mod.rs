@@ -44,7 +44,7 @@ pub(crate) struct Decoder {
     hidden: usize,
     vocab: usize,
     /// `W [vocab, hidden]` row-major for the exact pass; `None` for an int8 decoder (estimates only).
-    weight: Option<Vec<f32>>,
+    weight: Option<file::Floats>,
     bias: Vec<f32>,
     screen: layout::Rows,
 }
@@ -56,7 +56,7 @@ impl Decoder {
         let (weight, bias) = file::read(path, vocab, hidden)?;
         let (weight, screen) = match weight {
             file::Matrix::Float(weight) => {
-                let screen = layout::Rows::bounding(&weight, vocab, hidden);
+                let screen = layout::Rows::bounding(weight.rows_once(hidden), vocab, hidden);
                 (Some(weight), screen)
             }
             file::Matrix::Int8 { values, scale } => (
@@ -76,7 +76,7 @@ impl Decoder {
     /// The bytes of the matrices and vectors the decoder holds: the float32 weights and bias as read, and the int8
     /// rows of the screen with their per-row scales, constants and margins.
     pub(crate) fn held_bytes(&self) -> usize {
-        let f32s = self.weight.as_ref().map_or(0, Vec::len)
+        let f32s = self.weight.as_ref().map_or(0, |w| w.len())
             + self.bias.len()
             + self.screen.scale.len()
             + self.screen.constant.len()
@@ -238,8 +238,8 @@ mod tests {
         Decoder {
             hidden,
             vocab,
-            screen: layout::Rows::bounding(weight, vocab, hidden),
-            weight: Some(weight.to_vec()),
+            screen: layout::Rows::bounding(weight.chunks_exact(hidden), vocab, hidden),
+            weight: Some(file::Floats::Owned(weight.to_vec())),
             bias,
         }
     }
@@ -307,7 +307,7 @@ mod tests {
             })
         };
         weight.splice(hidden..2 * hidden, rounding_down(0.01, 37));
-        let rows = layout::Rows::bounding(&weight, vocab, hidden);
+        let rows = layout::Rows::bounding(weight.chunks_exact(hidden), vocab, hidden);
         let mut texts: Vec<Vec<f32>> = [(33, 1e-3), (5, 1.0), (64, 50.0)]
             .iter()
             .map(|&(positions, scale)| random(positions * hidden, &mut seed, scale, 0.0))

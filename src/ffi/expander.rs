@@ -15,10 +15,10 @@ use crate::options::Options;
 /// A SPLADE encoder for one model directory, created by `splade_expander_new`.
 ///
 /// Owned by the caller, freed with `splade_expander_free`. Thread-safe: any number of threads may call the
-/// functions that take a `const splade_expander *` at the same time; inference runs on up to `sessions`
-/// (an option, default 1) threads at once, the others wait their turn; with the library's decoder a batch's calls
-/// also run side by side on up to `intra_op_threads` sessions of their own. `splade_expander_free` must not run
-/// while another call uses the expander.
+/// functions that take a `const splade_expander *` at the same time; inference runs for up to `sessions` (an
+/// option, default 1) callers at once, the others wait their turn, all on the expander's one ONNX Runtime session
+/// (one copy of the weights); with the library's decoder a batch's calls also run side by side on up to
+/// `intra_op_threads` threads. `splade_expander_free` must not run while another call uses the expander.
 pub struct splade_expander {
     tag: Tag<{ u64::from_be_bytes(*b"spl:expd") }>,
     expander: Expander,
@@ -92,8 +92,8 @@ pub unsafe extern "C" fn splade_expander_free(expander: Option<Box<splade_expand
 /// writes a new vector to `*vector_out`, to be freed with `splade_sparse_vector_free`.
 ///
 /// Fails with `SPLADE_STATUS_INVALID_UTF8`, `SPLADE_STATUS_NULL_ARGUMENT`, `SPLADE_STATUS_TOKENIZATION`,
-/// `SPLADE_STATUS_INFERENCE`, or `SPLADE_STATUS_INVALID_MODEL` (a session opened when first needed could not be,
-/// or the model's output did not fit). Thread-safe.
+/// `SPLADE_STATUS_INFERENCE`, `SPLADE_STATUS_OUT_OF_MEMORY`, or `SPLADE_STATUS_INVALID_MODEL` (the model's
+/// output did not fit). Thread-safe.
 ///
 /// # Safety
 /// `expander` must be NULL or an expander not yet freed; `text` NULL or `text_len` readable bytes, unchanged
@@ -275,9 +275,9 @@ pub unsafe extern "C" fn splade_expander_max_length(expander: Option<&splade_exp
 }
 
 /// Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
-/// graph file's size once per ONNX Runtime session `splade_expander_new` opened, plus the library's decoder
-/// matrices as held. An estimate, not a count: it leaves out the tokenizer, ONNX Runtime's own buffers and
-/// sessions opened later, and does not know what sessions share. Fixed when the expander is created, so the call
+/// graph file's size (its one ONNX Runtime session holds the graph and its weights), plus the library's decoder
+/// matrices as held (a float32 matrix is mapped from its file, and counted whole). An estimate, not a count: it
+/// leaves out the tokenizer and ONNX Runtime's own buffers. Fixed when the expander is created, so the call
 /// is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native
 /// memory, so without it an expander dropped without being freed looks small and may wait long for collection).
 /// Thread-safe.

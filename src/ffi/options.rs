@@ -219,12 +219,11 @@ pub unsafe extern "C" fn splade_options_set_drop_special_tokens(
 }
 
 /// Sets the threads one expander call uses; 0 restores the default (one per core, at most 256). At most 256, else
-/// `SPLADE_STATUS_INVALID_ARGUMENT` (each thread may hold a session of its own). For a graph that ONNX Runtime
-/// runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at
-/// the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
-/// vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
-/// its own; a single call of a small graph runs ONNX Runtime on one thread, of a large one on these threads
-/// (docs/threads.md). Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+/// `SPLADE_STATUS_INVALID_ARGUMENT`. For a graph that ONNX Runtime runs to the end (pooled weights or logits) they
+/// are ONNX Runtime's intra-op threads. For a graph that stops at the hidden states (the library's decoder, as in
+/// the shipped splade-tiny) they decode one inference call's vocabulary together; ONNX Runtime runs a small graph
+/// on one thread, a batch's inference calls then running side by side on these threads, and a large graph on
+/// these threads (docs/threads.md). More threads add no copy of the model. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
 /// (see `splade_options`).
 ///
 /// # Safety
@@ -251,9 +250,9 @@ pub unsafe extern "C" fn splade_options_set_intra_op_threads(
     }
 }
 
-/// Sets how many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
-/// needed). Default 1. Must be from 1 to 256, else `SPLADE_STATUS_INVALID_ARGUMENT`. With the library's decoder, a
-/// batch's calls run side by side on up to `intra_op_threads` further one-thread sessions. Fails with
+/// Sets how many inference calls of different callers may run at once on one expander. They share its one ONNX
+/// Runtime session (one copy of the weights), each with its own buffers. Default 1. Must be from 1 to 256, else
+/// `SPLADE_STATUS_INVALID_ARGUMENT`. A batch's calls run side by side on `intra_op_threads` whatever this is. Fails with
 /// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
 ///
 /// # Safety

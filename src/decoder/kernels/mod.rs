@@ -195,7 +195,7 @@ mod tests {
                 .collect()
         };
         let rows = match kind {
-            Kind::Bound => Rows::bounding(&weight, vocab, hidden),
+            Kind::Bound => Rows::bounding(weight.chunks_exact(hidden), vocab, hidden),
             Kind::Estimate => {
                 let (mut values, mut scales) = (Vec::new(), Vec::new());
                 for w in weight.chunks_exact(hidden) {
@@ -307,7 +307,7 @@ mod tests {
         let weight: Vec<f32> = (0..vocab * hidden)
             .map(|i| ((i * 31 % 17) as f32 - 8.0) * 0.1)
             .collect();
-        let rows = Rows::bounding(&weight, vocab, hidden);
+        let rows = Rows::bounding(weight.chunks_exact(hidden), vocab, hidden);
         let bias: Vec<f32> = (0..vocab).map(|v| (v % 7) as f32 * 0.3 - 0.9).collect();
         let mut step = Step::new(&[], false);
         for (lane, peak) in step.peaks.iter_mut().enumerate() {

@@ -28,9 +28,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }
  * }</pre>
  *
- * <p><b>Threads.</b> One expander may be shared by any number of threads. Inference runs on up to {@code sessions}
- * (an option, default 1) calls at once; the others wait their turn. With the library's decoder a batch's calls also
- * run side by side on up to {@code intraOpThreads} sessions of their own. {@link #close()} waits for the calls in flight
+ * <p><b>Threads.</b> One expander may be shared by any number of threads. Inference runs for up to {@code sessions}
+ * (an option, default 1) calls at once, all on the expander's one ONNX Runtime session; the others wait their turn.
+ * With the library's decoder a batch's calls also run side by side on up to {@code intraOpThreads} threads. {@link #close()} waits for the calls in flight
  * to finish; calls after it throw {@link IllegalStateException}.
  *
  * <p><b>Memory.</b> The model lives in native memory, which the garbage collector does not see: close an expander

@@ -188,9 +188,9 @@ public final class Options {
      * Threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime runs to
      * the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
      * hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
-     * vocabulary together, and a batch's inference calls run side by side on them, each on a one-thread session of
-     * its own; a single call of a small graph runs ONNX Runtime on one thread, of a large one on these threads
-     * (docs/threads.md).
+     * vocabulary together; ONNX Runtime runs a small graph on one thread, a batch's inference calls then running side
+     * by side on these threads, and a large graph on these threads (docs/threads.md). More threads add no copy of the
+     * model.
      */
     public Builder intraOpThreads(int threads) {
       this.intraOpThreads = nonNegative("intraOpThreads", threads);
@@ -198,9 +198,9 @@ public final class Options {
     }
 
     /**
-     * How many inference calls may run at once on one expander (one ONNX Runtime session each, opened when first
-     * needed, each holding its own copy of the weights). Default 1; must be {@code >= 1}. With the library's
-     * decoder, a batch's calls run side by side on up to {@link #intraOpThreads(int)} further one-thread sessions.
+     * How many inference calls of different callers may run at once on one expander. They share its one ONNX Runtime
+     * session (one copy of the weights), each with its own buffers. Default 1; must be {@code >= 1}. A batch's calls
+     * run side by side on {@link #intraOpThreads(int)} whatever this is.
      */
     public Builder sessions(int sessions) {
       this.sessions = nonNegative("sessions", sessions);
