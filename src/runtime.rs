@@ -85,9 +85,19 @@ pub(crate) fn environment(explicit: Option<&Path>) -> Result<Environment> {
     ))
 }
 
+/// ONNX Runtime's switch for its telemetry, read once when the library initializes. Unset, ONNX Runtime on Linux
+/// starts an uploader that writes a device id and an event database under `~/.cache/Microsoft/DeveloperTools`,
+/// with `fsync`s at start and at exit; the environment's `with_telemetry(false)` (ONNX Runtime's
+/// `DisableTelemetryEvents`) comes after that and does not undo it.
+const TELEMETRY_SWITCH: &str = "ORT_DISABLE_TELEMETRY";
+
 /// Loads the library at `path` and creates the environment, turning every failure (even a panic inside `ort`)
-/// into a message.
+/// into a message. Telemetry is switched off first ([`TELEMETRY_SWITCH`]), unless the user set the switch.
 fn load(path: &Path) -> std::result::Result<Environment, String> {
+    if std::env::var_os(TELEMETRY_SWITCH).is_none() {
+        // Once per process, under the lock that guards loading, before ONNX Runtime reads it.
+        std::env::set_var(TELEMETRY_SWITCH, "1");
+    }
     let attempt = std::panic::catch_unwind(|| -> std::result::Result<Environment, String> {
         let builder = ort::init_from(path).map_err(|e| match &e {
             // `ort` shows the library's error but not its cause, which holds the system's reason.
