@@ -116,27 +116,31 @@ impl Expander {
             runtime::open_session(environment, &files.onnx, session_threads)
                 .map(|session| (SharedSession::new(session), session_threads))
         };
-        // The tokenizer is read on a thread of its own while ONNX Runtime opens the session, as if the decoder
-        // file decides the layout (opened again below if the graph's outputs chose another). A tokenizer error
-        // comes first, as it would one step after the other.
-        let (tokenizer, opened) = std::thread::scope(|scope| {
-            let tokenizer = scope.spawn(|| {
+        // The tokenizer, then the decoder, are read on a thread of its own while ONNX Runtime opens the session,
+        // as if the decoder file decides the layout (opened again below if the graph's outputs chose another).
+        // The decoder is read with the width its file declares; should the graph's width differ, or the read
+        // fail, it is read again below with the graph's width, so that errors, and their order, are those of one
+        // step after the other (a tokenizer error first).
+        let (read, opened) = std::thread::scope(|scope| {
+            let read = scope.spawn(|| {
                 let tokenizer =
                     TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
                 let vocab = Vocab::of(tokenizer.tokenizer());
-                Ok::<_, Error>((tokenizer, vocab))
+                let decoder =
+                    (files.decoder.as_ref()).map(|path| Decoder::load(path, vocab.len(), None));
+                Ok::<_, Error>((tokenizer, vocab, decoder))
             });
             let opened =
                 runtime::environment(options.ort_library_path.as_deref()).and_then(|environment| {
                     let (session, threads) = open(&environment, files.decoder.is_some())?;
                     Ok((environment, session, threads))
                 });
-            let tokenizer = tokenizer
+            let read = read
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (tokenizer, opened)
+            (read, opened)
         });
-        let (tokenizer, vocab) = tokenizer?;
+        let (tokenizer, vocab, early_decoder) = read?;
         let (environment, mut session, mut session_threads) = opened?;
         let signature = Signature::of(
             session.session(),
@@ -145,9 +149,10 @@ impl Expander {
             files.decoder.is_some(),
         )?;
         let decoder = match (signature.output_kind, &files.decoder) {
-            (OutputKind::Hidden(width), Some(path)) => {
-                Some(Decoder::load(path, vocab.len(), width)?)
-            }
+            (OutputKind::Hidden(width), Some(path)) => Some(match early_decoder {
+                Some(Ok(decoder)) if decoder.hidden() == width => decoder,
+                _ => Decoder::load(path, vocab.len(), Some(width))?,
+            }),
             _ => None,
         };
         if decoder.is_some() != files.decoder.is_some() {

@@ -153,7 +153,7 @@ pub(super) enum Matrix {
     },
 }
 
-/// `(weight, bias [vocab])` from the file, checked against the expected shapes; every float finite, every scale
+/// `(weight, bias [vocab], hidden)` from the file, checked against the expected shapes; every float finite, every scale
 /// `>= 0`.
 ///
 /// A NaN or infinite value would make every weight of its row NaN or infinite, and the expander would return
@@ -161,11 +161,23 @@ pub(super) enum Matrix {
 /// is `max |w| / 127` of its row (`tools/quantize.py`): zero for a row of zeros, which is valid; a negative one
 /// is not a scale any quantizer writes and would silently negate its row, so it is refused too. `vocab` is the
 /// tokenizer's vocabulary size: a `weight` of another number of rows is reported as the mismatch between
-/// `tokenizer.json` and the model that it is, naming both sizes.
-pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, Vec<f32>)> {
+/// `tokenizer.json` and the model that it is, naming both sizes. `hidden` is the graph's width, or `None` to take
+/// the width the file declares (a read before the graph is known).
+pub(super) fn read(
+    path: &Path,
+    vocab: usize,
+    hidden: Option<usize>,
+) -> Result<(Matrix, Vec<f32>, usize)> {
     let invalid =
         |what: String| Error::new(Status::InvalidModel, format!("{}: {what}", path.display()));
     let (header, map, data_start) = map_checked(path, &invalid)?;
+    let hidden = match hidden {
+        Some(hidden) => hidden,
+        None => (header["weight"]["shape"].get(1))
+            .and_then(Value::as_u64)
+            .and_then(|h| usize::try_from(h).ok())
+            .ok_or_else(|| invalid("tensor 'weight' has no [vocab, hidden] shape".into()))?,
+    };
     let data = &map[data_start..];
     // Where the bytes of tensor `name` lie in `data`; it must be `dtype` (of `size` bytes per value) and `shape`.
     let tensor = |name: &str, dtype: &str, size: usize, shape: &[usize]| -> Result<Range<usize>> {
@@ -184,7 +196,10 @@ pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, 
         let offsets = entry["data_offsets"].as_array();
         offsets
             .and_then(|o| Some(o.first()?.as_u64()? as usize..o.get(1)?.as_u64()? as usize))
-            .filter(|r| r.len() == shape.iter().product::<usize>() * size && r.end <= data.len())
+            .filter(|r| {
+                shape.iter().try_fold(size, |n, &d| n.checked_mul(d)) == Some(r.len())
+                    && r.end <= data.len()
+            })
             .ok_or_else(|| invalid(format!("tensor '{name}' has bad data offsets")))
     };
     let floats = |name: &str, shape: &[usize]| -> Result<Vec<f32>> {
@@ -213,14 +228,14 @@ pub(super) fn read(path: &Path, vocab: usize, hidden: usize) -> Result<(Matrix, 
             )));
         }
         let values = values.iter().map(|&b| b as i8).collect();
-        return Ok((Matrix::Int8 { values, scale }, bias));
+        return Ok((Matrix::Int8 { values, scale }, bias, hidden));
     }
     let weight = tensor("weight", "F32", 4, &[vocab, hidden])?;
     let weight = Floats::of(map, data_start + weight.start, weight.len() / 4);
     for (row, values) in weight.rows_once(hidden).enumerate() {
         finite("weight", values, row * hidden, &invalid)?;
     }
-    Ok((Matrix::Float(weight), bias))
+    Ok((Matrix::Float(weight), bias, hidden))
 }
 
 /// The tensors a decoder file holds.

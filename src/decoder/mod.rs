@@ -51,9 +51,10 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     /// Reads `decoder.safetensors` (`weight [vocab, hidden]` float32, or int8 with `scale [vocab]`; `bias
-    /// [vocab]` float32) and prepares its int8 rows.
-    pub(crate) fn load(path: &Path, vocab: usize, hidden: usize) -> Result<Self> {
-        let (weight, bias) = file::read(path, vocab, hidden)?;
+    /// [vocab]` float32) and prepares its int8 rows. `hidden` is the graph's width, or `None` for the width the
+    /// file declares (see [`Decoder::hidden`]).
+    pub(crate) fn load(path: &Path, vocab: usize, hidden: Option<usize>) -> Result<Self> {
+        let (weight, bias, hidden) = file::read(path, vocab, hidden)?;
         let (weight, screen) = match weight {
             file::Matrix::Float(weight) => {
                 let screen = layout::Rows::bounding(weight.rows_once(hidden), vocab, hidden);
@@ -71,6 +72,11 @@ impl Decoder {
             bias,
             screen,
         })
+    }
+
+    /// The width of the hidden states it decodes.
+    pub(crate) fn hidden(&self) -> usize {
+        self.hidden
     }
 
     /// The bytes of the matrices and vectors the decoder holds: the float32 weights and bias as read, and the int8
