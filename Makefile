@@ -122,12 +122,15 @@ test-java: build
 	cd bindings/java && mvn -B -ntp package
 	java -cp bindings/java/target/spladerunner-0.1.0.jar bindings/java/examples/Expand.java .cache/models/splade-tiny
 
-# Speed and memory against the original Python spladerunner 0.1.6, in one run (BENCHMARKS.md). Not part of
-# `make test`: it takes about 20 minutes, most of them the original on the BERT-base-shaped model.
+# Speed and memory against the original Python spladerunner 0.1.6, in one run (BENCHMARKS.md): the jobs of the
+# benchmark, then the time to the first vector of a short-lived process (the command line against the original's
+# import, Expander() and expand). Not part of `make test`: it takes about 20 minutes, most of them the original on
+# the BERT-base-shaped model.
 compare:
 	bash tools/setup.sh --bert-base
-	$(CARGO) build --release --example bench
+	$(CARGO) build --release --example bench -p spladerunner-cli
 	.cache/venv/bin/python tools/compare.py --json .cache/compare/results.json
+	.cache/venv/bin/python tools/first_vector.py --json .cache/compare/first_vector.json
 
 # Retrieval quality on SciFact: the curves and tables of EVALUATION.md (about 15 minutes), then the full
 # agreement with the reference pipeline on SciFact and Cranfield.

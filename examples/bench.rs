@@ -2,7 +2,7 @@
 //! how well two threads share one expander.
 //!
 //! ```text
-//! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency|soak|lifecycle]
+//! cargo run --release --example bench -- [--model DIR] [--job all|docs|queries|concurrency|soak|lifecycle|open]
 //!     [--docs FILE] [--queries FILE] [--threads N] [--batch N] [--max-length N] [--query-max-length N]
 //!     [--calls N] [--token-budget N] [--json]          (--help describes each)
 //! ```
@@ -18,6 +18,9 @@
 //!   growth from the first to the last, so that memory that leaks per call shows.
 //! - `lifecycle` (not in `all`): `--cycles` (1,000) expanders opened, used for one query and freed, one after
 //!   the other; reports the RSS after the first 10 cycles and at the end, and the time of a cycle.
+//! - `open` (not in `all`): what opening an expander at `--threads` costs: the time of `Expander::new` and the
+//!   RSS it adds, for the process's first expander (which also loads ONNX Runtime) and for a second one opened
+//!   beside it; then the time and RSS of the second one's first query.
 //!
 //! `--threads` sets `Options::intra_op_threads` (default: one per core) for `docs` and `queries`: ONNX Runtime's
 //! intra-op threads, or with the library's decoder the threads that decode and run calls side by side. With
@@ -83,6 +86,7 @@ enum Job {
     Concurrency,
     Soak,
     Lifecycle,
+    Open,
 }
 
 impl Args {
@@ -282,6 +286,7 @@ fn main() {
         Job::Concurrency => concurrency_job(&args),
         Job::Soak => soak_job(&args),
         Job::Lifecycle => lifecycle_job(&args),
+        Job::Open => open_job(&args),
         Job::All => {
             docs_job(&args);
             queries_job(&args);
@@ -358,4 +363,40 @@ fn lifecycle_job(args: &Args) {
             args.cycles
         );
     }
+}
+
+/// Two expanders opened one beside the other, each `new` timed and the RSS it adds measured, then one query.
+fn open_job(args: &Args) {
+    let query = lines(&bench_file(&args.queries, "queries.txt")).remove(0);
+    let before = rss_mb();
+    let (first, first_s) = open(args, args.query_max_length, args.threads, 1);
+    let after_first = rss_mb();
+    let (second, second_s) = open(args, args.query_max_length, args.threads, 1);
+    let after_second = rss_mb();
+    let start = Instant::now();
+    second.expand(&query).expect("expands");
+    let query_s = start.elapsed().as_secs_f64();
+    let after_query = rss_mb();
+    let threads = args
+        .threads
+        .map_or("default".to_string(), |n| n.to_string());
+    let (first_mb, second_mb, query_mb) = (
+        after_first - before,
+        after_second - after_first,
+        after_query - after_second,
+    );
+    if args.json {
+        println!(
+            "{{\"job\":\"open\",\"threads\":\"{threads}\",\"first_open_s\":{first_s:.4},\
+             \"first_rss_added_mb\":{first_mb:.1},\"open_s\":{second_s:.4},\"rss_added_mb\":{second_mb:.1},\
+             \"first_query_s\":{query_s:.4},\"first_query_rss_added_mb\":{query_mb:.1}}}"
+        );
+    } else {
+        println!(
+            "open             threads {threads}: first expander {first_s:.3} s, +{first_mb:.1} MB; \
+             second {second_s:.3} s, +{second_mb:.1} MB; its first query {:.2} ms, +{query_mb:.1} MB",
+            1000.0 * query_s
+        );
+    }
+    drop((first, second));
 }
