@@ -128,7 +128,8 @@ test-java: build
 # the BERT-base-shaped model.
 compare:
 	bash tools/setup.sh --bert-base
-	$(CARGO) build --release --example bench -p spladerunner-cli
+	$(CARGO) build --release --example bench
+	$(CARGO) build --release -p spladerunner-cli
 	.cache/venv/bin/python tools/compare.py --json .cache/compare/results.json
 	.cache/venv/bin/python tools/first_vector.py --json .cache/compare/first_vector.json
 
