@@ -31,7 +31,14 @@ pub(crate) struct ModelFiles {
     pub(crate) tokenizer: PathBuf,
     /// `decoder.safetensors`, when the graph stops at the hidden states.
     pub(crate) decoder: Option<PathBuf>,
-    max_length_limit: Option<usize>,
+    max_length_limit: Option<LengthLimit>,
+}
+
+/// The longest input a model's config files allow, and where that limit is written.
+pub(crate) struct LengthLimit {
+    pub(crate) tokens: usize,
+    /// The key and its file, as `max_position_embeddings of /models/x/config.json`.
+    pub(crate) source: String,
 }
 
 impl ModelFiles {
@@ -59,22 +66,36 @@ impl ModelFiles {
         let decoder = regular_file(&dir.join("decoder.safetensors"))?;
         let config = dir.join("config.json");
         let tokenizer_config = dir.join("tokenizer_config.json");
+        let source = |key: &str, path: &Path| format!("{key} of {}", path.display());
         let limits = [
-            model_max_length(&tokenizer_config, read_optional_json(&tokenizer_config)?)?,
-            max_position_embeddings(&config, read_optional_json(&config)?)?,
+            model_max_length(&tokenizer_config, read_optional_json(&tokenizer_config)?)?.map(
+                |tokens| LengthLimit {
+                    tokens,
+                    source: source("model_max_length", &tokenizer_config),
+                },
+            ),
+            max_position_embeddings(&config, read_optional_json(&config)?)?.map(|tokens| {
+                LengthLimit {
+                    tokens,
+                    source: source("max_position_embeddings", &config),
+                }
+            }),
         ];
         Ok(ModelFiles {
             onnx,
             tokenizer,
             decoder,
-            max_length_limit: limits.into_iter().flatten().min(),
+            max_length_limit: limits
+                .into_iter()
+                .flatten()
+                .min_by_key(|limit| limit.tokens),
         })
     }
 
     /// The longest input the model accepts according to its config files (`model_max_length` in
     /// `tokenizer_config.json`, `max_position_embeddings` in `config.json`; the smaller when both are set).
-    pub(crate) fn max_length_limit(&self) -> Option<usize> {
-        self.max_length_limit
+    pub(crate) fn max_length_limit(&self) -> Option<&LengthLimit> {
+        self.max_length_limit.as_ref()
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::Path;
 use tokenizers::Tokenizer;
 
 use crate::error::{Error, Result, Status};
+use crate::model::LengthLimit;
 use crate::options::DEFAULT_MAX_LENGTH_CAP;
 
 /// The token ids of one window of a text, special tokens included, ready to be padded into a batch.
@@ -103,8 +104,9 @@ pub(crate) struct Cut {
 impl TextTokenizer {
     /// Loads `tokenizer.json` and checks the cut against it: `max_length` (by default the model's `limit`,
     /// capped at 512) must leave room for a token besides the special tokens and not exceed `limit`; with
-    /// several windows, the overlap must be smaller than a window.
-    pub(crate) fn load(path: &Path, cut: &Cut, limit: Option<usize>) -> Result<Self> {
+    /// several windows, the overlap must be smaller than a window. A model whose own limit leaves no such room
+    /// is invalid, its limit's key named.
+    pub(crate) fn load(path: &Path, cut: &Cut, limit: Option<&LengthLimit>) -> Result<Self> {
         let mut tokenizer = Tokenizer::from_file(path).map_err(|e| {
             Error::new(
                 Status::InvalidModel,
@@ -119,9 +121,10 @@ impl TextTokenizer {
         let special = template.len();
         let invalid = |message: String| Err(Error::new(Status::InvalidArgument, message));
         let max_length = match (cut.max_length, limit) {
-            (Some(n), Some(limit)) if n > limit => {
+            (Some(n), Some(limit)) if n > limit.tokens => {
                 return invalid(format!(
-                    "option max_length is {n}, but the model accepts at most {limit} tokens"
+                    "option max_length is {n}, but the model accepts at most {} tokens ({})",
+                    limit.tokens, limit.source
                 ))
             }
             (Some(n), _) if n <= special => {
@@ -132,8 +135,20 @@ impl TextTokenizer {
                 ))
             }
             (Some(n), _) => n,
+            (None, Some(limit)) if limit.tokens <= special => {
+                return Err(Error::new(
+                    Status::InvalidModel,
+                    format!(
+                        "{} is {}, but the tokenizer adds {special} special tokens: a model must accept at \
+                         least {}",
+                        limit.source,
+                        limit.tokens,
+                        special + 1
+                    ),
+                ))
+            }
             (None, limit) => limit
-                .unwrap_or(DEFAULT_MAX_LENGTH_CAP)
+                .map_or(DEFAULT_MAX_LENGTH_CAP, |limit| limit.tokens)
                 .min(DEFAULT_MAX_LENGTH_CAP),
         };
         let room = max_length - special;

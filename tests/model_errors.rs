@@ -351,6 +351,44 @@ fn config_lengths_out_of_range_are_invalid_and_name_the_key_and_file() {
     }
 }
 
+/// A limit that leaves no room for a text token besides `[CLS]` and `[SEP]` (found by the `model_dir` fuzz
+/// target: 1 overflowed the room left in a window, 2 left windows that could hold no text).
+#[test]
+fn config_lengths_with_no_room_beside_the_special_tokens_are_invalid_and_name_the_key_and_file() {
+    for (file, key, value) in [
+        ("config.json", "max_position_embeddings", "1"),
+        ("config.json", "max_position_embeddings", "2"),
+        ("tokenizer_config.json", "model_max_length", "1"),
+        ("tokenizer_config.json", "model_max_length", "2"),
+    ] {
+        let dir = with_json_value("no-room", file, key, value);
+        fails(
+            &dir,
+            Options::default(),
+            Status::InvalidModel,
+            &[
+                &format!("{key} of {}", dir.join(file).display()),
+                &format!("is {value}"),
+                "adds 2 special tokens",
+                "at least 3",
+            ],
+        );
+    }
+    // The smallest limit that leaves room: windows of one text token.
+    let dir = with_json_value(
+        "room-for-one",
+        "config.json",
+        "max_position_embeddings",
+        "3",
+    );
+    let expander = Expander::new(&*dir, Options::default()).unwrap();
+    assert_eq!(expander.max_length(), 3);
+    assert_eq!(
+        expander.expand("atomic").unwrap(),
+        expander.expand("atomic energy").unwrap()
+    );
+}
+
 #[test]
 fn config_lengths_in_range_are_limits_and_a_huge_model_max_length_is_none() {
     let cases = [
