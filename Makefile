@@ -19,13 +19,13 @@ empty :=
 space := $(empty) $(empty)
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
-.PHONY: demo test setup shared-data build header lint deny nightly test-rust test-c test-tools test-go test-node test-java compare \
-	eval-curves install test-install bench-bindings
+.PHONY: demo test setup shared-data build header lint deny nightly test-rust fuzz-build fuzz-short fuzz test-c test-tools \
+	test-go test-node test-java compare eval-curves install test-install bench-bindings
 
 demo: setup
 	$(CARGO) run --release --example expand
 
-test: shared-data setup lint deny test-rust test-c test-install test-tools test-go test-java test-node
+test: shared-data setup lint deny test-rust fuzz-short test-c test-install test-tools test-go test-java test-node
 
 # The tests read the shared test collections (Cranfield, SciFact, the benchmark texts) from
 # $SPLADERUNNER_SHARED/data, by default ../shared/data beside the repository.
@@ -81,6 +81,50 @@ nightly:
 
 test-rust: shared-data setup
 	$(CARGO) test --workspace --release
+
+# The fuzz targets of the C ABI (fuzz/, docs/testing.md): libFuzzer and AddressSanitizer through cargo-fuzz (pinned;
+# built once into .cache/tools from the crate registry with its own lock file) on the pinned nightly. The fuzz
+# crate's format and lints are checked first (it is a workspace of its own, which `make lint` does not see).
+# `make fuzz-short` (in `make test`) runs each target for FUZZ_SHORT_SECONDS, its committed seeds first (all of them,
+# however long they take), then new inputs, kept only for that run; `make fuzz` runs each for FUZZ_SECONDS, keeping
+# the inputs that reach new code in target/fuzz/corpus/<target> from one run to the next. A crash, a leak, a failed check or an input taking more
+# than FUZZ_TIMEOUT seconds fails the run and leaves the input in target/fuzz/artifacts/<target>/; the target's
+# binary run on that file alone reproduces it.
+CARGO_FUZZ_VERSION := 0.13.2
+CARGO_FUZZ_BIN := .cache/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION)/bin
+FUZZ_TARGETS := expand batch options to_json model_dir
+FUZZ_SHORT_SECONDS ?= 30
+FUZZ_SECONDS ?= 600
+FUZZ_TIMEOUT ?= 60
+FUZZ_BIN := target/fuzz/x86_64-unknown-linux-gnu/release
+# Runs target $$t (a shell variable of the recipe) with libFuzzer's flags that follow: its dictionary when it has one,
+# a quiet log (no list of newly covered functions), ASAN_OPTIONS as `cargo fuzz run` sets them (ASan's ODR check
+# stops Rust programs early on false alarms).
+FUZZ_RUN = ASAN_OPTIONS=detect_odr_violation=0 $(FUZZ_BIN)/$$t -timeout=$(FUZZ_TIMEOUT) -print_funcs=0 \
+	-artifact_prefix=target/fuzz/artifacts/$$t/ \
+	$$(test -f fuzz/dictionaries/$$t.dict && echo -dict=fuzz/dictionaries/$$t.dict)
+$(CARGO_FUZZ_BIN)/cargo-fuzz:
+	$(CARGO) install --locked --quiet --root .cache/tools/cargo-fuzz-$(CARGO_FUZZ_VERSION) cargo-fuzz \
+		--version $(CARGO_FUZZ_VERSION)
+fuzz-build: setup nightly $(CARGO_FUZZ_BIN)/cargo-fuzz
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml --check
+	$(CARGO) clippy --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-lint --release --all-targets --quiet \
+		-- -D warnings
+	PATH="$(CURDIR)/$(CARGO_FUZZ_BIN):$$PATH" cargo +$(NIGHTLY) fuzz build --target-dir target/fuzz
+fuzz-short: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		rm -rf target/fuzz/short/$$t && mkdir -p target/fuzz/short/$$t target/fuzz/artifacts/$$t || exit 1; \
+		echo "fuzz $$t: $(FUZZ_SHORT_SECONDS) s, seeds first"; \
+		$(FUZZ_RUN) -max_total_time=$(FUZZ_SHORT_SECONDS) target/fuzz/short/$$t fuzz/corpus/$$t \
+			2> target/fuzz/short/$$t.log || { cat target/fuzz/short/$$t.log >&2; exit 1; }; \
+		grep -E '^Done [0-9]+ runs' target/fuzz/short/$$t.log; \
+	done
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p target/fuzz/corpus/$$t target/fuzz/artifacts/$$t || exit 1; \
+		echo "fuzz $$t: $(FUZZ_SECONDS) s"; \
+		$(FUZZ_RUN) -max_total_time=$(FUZZ_SECONDS) target/fuzz/corpus/$$t fuzz/corpus/$$t || exit 1; \
+	done
 
 # The C ABI from C: every function and error path, under valgrind (errors and definite leaks fail the run).
 test-c: build
