@@ -74,10 +74,10 @@ deny: $(CARGO_DENY)
 	$(CARGO_DENY) check bans licenses sources
 
 # The pinned nightly toolchain, for what needs unstable flags (the sanitizers, the fuzz targets); rustup downloads
-# it once, then this is a check of a second.
+# it once; once installed, nothing is asked of its server.
 NIGHTLY := nightly-2026-05-20
 nightly:
-	rustup toolchain install $(NIGHTLY) --profile minimal
+	rustup run $(NIGHTLY) rustc --version >/dev/null 2>&1 || rustup toolchain install $(NIGHTLY) --profile minimal
 
 test-rust: shared-data setup
 	$(CARGO) test --workspace --release
