@@ -524,9 +524,9 @@ enum splade_status splade_options_set_drop_special_tokens(struct splade_options 
  * Sets the threads one expander call uses; 0 restores the default (one per core, at most 256). At most 256, else
  * `SPLADE_STATUS_INVALID_ARGUMENT`. For a graph that ONNX Runtime runs to the end (pooled weights or logits) they
  * are ONNX Runtime's intra-op threads. For a graph that stops at the hidden states (the library's decoder, as in
- * the shipped splade-tiny) they decode one inference call's vocabulary together; ONNX Runtime runs a small graph
- * on one thread, a batch's inference calls then running side by side on these threads, and a large graph on
- * these threads (docs/threads.md). More threads add no copy of the model. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
+ * the shipped splade-tiny) they decode one inference call's vocabulary together, and a batch's inference calls run
+ * side by side on them, ONNX Runtime running each on one thread (docs/threads.md). More threads add no copy of the
+ * model. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options`
  * (see `splade_options`).
  *
  * # Safety

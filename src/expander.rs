@@ -24,27 +24,6 @@ use crate::vocab::Vocab;
 /// to a thread (a few tens of microseconds), small enough that a batch of 32 keeps two threads busy.
 const TOKENIZE_CHUNK: usize = 8;
 
-/// With the library's decoder, a graph file above this size runs ONNX Runtime on the call's threads, a smaller one
-/// on one thread: a large encoder's inference call is enough work to share between cores, a small one's is not
-/// (docs/threads.md; measured in BENCHMARKS.md).
-const LARGE_GRAPH_BYTES: u64 = 64 << 20;
-
-/// The intra-op threads of the expander's ONNX Runtime session: with the library's decoder and a small graph one
-/// thread (the decoder then uses the call's threads, and a batch's calls run side by side), with a large one the
-/// call's threads, otherwise the caller's choice (`None`: ONNX Runtime's default).
-fn session_threads(
-    decoded: bool,
-    graph_bytes: u64,
-    intra_op_threads: Option<usize>,
-    threads: usize,
-) -> Option<usize> {
-    match decoded {
-        false => intra_op_threads,
-        true if graph_bytes > LARGE_GRAPH_BYTES => Some(threads),
-        true => Some(1),
-    }
-}
-
 /// Gives the C allocator's free memory back to the system. Opening a model frees tens of megabytes (ONNX Runtime's
 /// copy of the graph file as it builds the session, the tokenizer's parse) that glibc would otherwise keep in its
 /// heap, counted in the process's resident memory (BENCHMARKS.md, what opening costs). Other C libraries return
@@ -64,9 +43,9 @@ fn release_freed_memory() {
 /// parallel; up to [`Options::sessions`] of their inference calls run on the session at once (default 1, so by
 /// default concurrent calls take turns for inference, each call itself using ONNX Runtime's intra-op threads).
 /// With the library's decoder (a graph that stops at the hidden states) the expander's threads
-/// ([`Options::intra_op_threads`]) decode one inference call's vocabulary together, and with a small graph (run by
-/// ONNX Runtime on one thread) a batch's inference calls run side by side on them. Results do not depend on how
-/// calls interleave.
+/// ([`Options::intra_op_threads`]) decode one inference call's vocabulary together, and a batch's inference calls
+/// run side by side on them, ONNX Runtime running each on one thread. Results do not depend on how calls
+/// interleave.
 pub struct Expander {
     tokenizer: TextTokenizer,
     vocab: Vocab,
@@ -80,7 +59,7 @@ pub struct Expander {
     session: SharedSession,
     /// Bounds the inference calls run one per caller to [`Options::sessions`] at once.
     calls: Gate,
-    /// With a one-thread session and more than one thread: bounds a batch's calls run side by side, across
+    /// With the decoder and more than one thread: bounds a batch's calls run side by side, across
     /// callers, to `threads` at once.
     side_by_side: Option<Gate>,
     min_weight: f32,
@@ -110,11 +89,15 @@ impl Expander {
             })
             .unwrap_or(1);
         let graph_bytes = std::fs::metadata(&files.onnx).map_or(0, |m| m.len());
-        let open = |environment: &Environment, decoded| {
-            let session_threads =
-                session_threads(decoded, graph_bytes, options.intra_op_threads, threads);
-            runtime::open_session(environment, &files.onnx, session_threads)
-                .map(|session| (SharedSession::new(session), session_threads))
+        // ONNX Runtime's threads: with the library's decoder one (the decoder uses the call's threads, and a
+        // batch's inference calls run side by side on them: docs/threads.md), otherwise the caller's choice.
+        let open = |environment: &Environment, decoded: bool| {
+            let session_threads = if decoded {
+                Some(1)
+            } else {
+                options.intra_op_threads
+            };
+            runtime::open_session(environment, &files.onnx, session_threads).map(SharedSession::new)
         };
         // The tokenizer, then the decoder, are read on a thread of its own while ONNX Runtime opens the session,
         // as if the decoder file decides the layout (opened again below if the graph's outputs chose another).
@@ -132,8 +115,8 @@ impl Expander {
             });
             let opened =
                 runtime::environment(options.ort_library_path.as_deref()).and_then(|environment| {
-                    let (session, threads) = open(&environment, files.decoder.is_some())?;
-                    Ok((environment, session, threads))
+                    let session = open(&environment, files.decoder.is_some())?;
+                    Ok((environment, session))
                 });
             let read = read
                 .join()
@@ -141,7 +124,7 @@ impl Expander {
             (read, opened)
         });
         let (tokenizer, vocab, early_decoder) = read?;
-        let (environment, mut session, mut session_threads) = opened?;
+        let (environment, mut session) = opened?;
         let signature = Signature::of(
             session.session(),
             &files.onnx,
@@ -156,10 +139,9 @@ impl Expander {
             _ => None,
         };
         if decoder.is_some() != files.decoder.is_some() {
-            (session, session_threads) = open(&environment, decoder.is_some())?;
+            session = open(&environment, decoder.is_some())?;
         }
-        let side_by_side = (decoder.is_some() && session_threads == Some(1) && threads > 1)
-            .then(|| Gate::new(threads));
+        let side_by_side = (decoder.is_some() && threads > 1).then(|| Gate::new(threads));
         let native_size = usize::try_from(graph_bytes)
             .unwrap_or(usize::MAX)
             .saturating_add(decoder.as_ref().map_or(0, Decoder::held_bytes));
@@ -386,22 +368,5 @@ impl Expander {
                 })
             })
             .collect()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_session_uses_one_thread_only_for_a_small_graph_with_the_decoder() {
-        let small = 17 << 20;
-        let large = 181 << 20;
-        // Graphs ONNX Runtime runs to the end: the caller's choice.
-        assert_eq!(session_threads(false, small, None, 2), None);
-        assert_eq!(session_threads(false, large, Some(3), 3), Some(3));
-        // With the decoder: one thread for a small graph, the call's threads for a large one.
-        assert_eq!(session_threads(true, small, None, 2), Some(1));
-        assert_eq!(session_threads(true, large, None, 2), Some(2));
     }
 }

@@ -41,9 +41,8 @@ pub struct Options {
     pub drop_special_tokens: bool,
     /// Threads one call of the expander uses. `None`: one per core. For a graph that ONNX Runtime runs to the
     /// end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
-    /// hidden states (the library's decoder) they decode one inference call's vocabulary together; ONNX Runtime
-    /// runs a small graph on one thread, and a batch's inference calls then run side by side on these threads,
-    /// and a large graph on these threads (docs/threads.md).
+    /// hidden states (the library's decoder) they decode one inference call's vocabulary together, and a batch's
+    /// inference calls run side by side on them, ONNX Runtime running each on one thread (docs/threads.md).
     ///
     /// At most 256, and the default is cut to 256: that is above the hardware threads of common servers, and one
     /// call splits a vocabulary of some tens of thousands of rows between its threads, so more threads would each

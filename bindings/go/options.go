@@ -78,9 +78,8 @@ func WithDropSpecialTokens(drop bool) Option {
 // WithIntraOpThreads sets the threads one expander call uses; 0 (the default) means one per core. For a graph
 // that ONNX Runtime runs to the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a
 // graph that stops at the hidden states (the library's decoder, as in the shipped splade-tiny) they decode one
-// inference call's vocabulary together; ONNX Runtime runs a small graph on one thread, a batch's inference calls
-// then running side by side on these threads, and a large graph on these threads (docs/threads.md). More threads
-// add no copy of the model.
+// inference call's vocabulary together, and a batch's inference calls run side by side on them, ONNX Runtime
+// running each on one thread (docs/threads.md). More threads add no copy of the model.
 func WithIntraOpThreads(threads int) Option {
 	return sizeOption("intra_op_threads", threads, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_intra_op_threads(o, v, e)

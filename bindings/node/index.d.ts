@@ -34,9 +34,8 @@ export interface ExpanderOptions {
   /**
    * Threads one expander call uses. 0 or absent: one per core. ONNX Runtime's intra-op threads for a graph it runs
    * to the end; for a graph that stops at the hidden states (the library's decoder, as in the shipped
-   * splade-tiny) they decode one inference call's vocabulary together; ONNX Runtime runs a small graph on one
-   * thread, a batch's inference calls then running side by side on these threads, and a large graph on these threads
-   * (docs/threads.md). More threads add no copy of the model.
+   * splade-tiny) they decode one inference call's vocabulary together, and a batch's inference calls run side by
+   * side on them, ONNX Runtime running each on one thread (docs/threads.md). More threads add no copy of the model.
    */
   intraOpThreads?: number;
   /**

@@ -188,9 +188,8 @@ public final class Options {
      * Threads one expander call uses; 0 restores the default (one per core). For a graph that ONNX Runtime runs to
      * the end (pooled weights or logits) they are ONNX Runtime's intra-op threads. For a graph that stops at the
      * hidden states (the library's decoder, as in the shipped splade-tiny) they decode one inference call's
-     * vocabulary together; ONNX Runtime runs a small graph on one thread, a batch's inference calls then running side
-     * by side on these threads, and a large graph on these threads (docs/threads.md). More threads add no copy of the
-     * model.
+     * vocabulary together, and a batch's inference calls run side by side on them, ONNX Runtime running each on one
+     * thread (docs/threads.md). More threads add no copy of the model.
      */
     public Builder intraOpThreads(int threads) {
       this.intraOpThreads = nonNegative("intraOpThreads", threads);
