@@ -85,8 +85,8 @@ impl Floats {
     }
 }
 
-/// Values read by [`Floats::rows_once`] between two releases of their pages (4 MiB).
-const RELEASE_VALUES: usize = 1 << 20;
+/// Values read by [`Floats::rows_once`] between two releases of their pages (1 MiB).
+const RELEASE_VALUES: usize = 1 << 18;
 
 /// The iterator of [`Floats::rows_once`].
 pub(super) struct RowsOnce<'a> {
