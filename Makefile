@@ -105,8 +105,8 @@ test-c: build
 # builds keep the parity tests fast. The standard library and ONNX Runtime are not instrumented: their allocations
 # and frees still go through ASan's allocator, their own reads and writes are not checked.
 # The Rust library built with -Zsanitizer links no ASan runtime into a cdylib; the C test's executable brings it
-# (gcc's libasan, or clang's), and the library's instrumentation calls resolve to it at load (a symbol it lacks
-# stops the load, naming the symbol).
+# (gcc's libasan here), and the library's instrumentation calls resolve to it at load (a symbol it lacked would
+# stop the load, naming the symbol).
 # Skipped under ASan: ffi::tests::a_misused_handle_aborts_naming_the_function, whose child processes read a freed
 # handle's tag word on purpose (ASan reports that read; test-rust checks the library's message, and the C test
 # below checks ASan's report of the same misuse); and cranfield_becomes_an_anserini_json_vector_collection, the
