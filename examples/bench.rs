@@ -10,7 +10,7 @@
 //!   (32) at `--max-length` (256); reports docs/s and the peak RSS of the process so far.
 //! - `queries`: one line of `--queries` (default `../shared/data/bench/queries.txt`) per call at
 //!   `--query-max-length` (64): 20 warm-up calls, then `--calls` (200) timed calls; reports p50 and p99.
-//! - `concurrency`: queries with one intra-op thread on an expander with two sessions, `--calls` per thread
+//! - `concurrency`: queries with one intra-op thread on an expander with `sessions` 2, `--calls` per thread
 //!   from one thread, then from two, in [`ROUNDS`] rounds; reports the median queries/s of each and their
 //!   ratio.
 //! - `soak` (not in `all`): `--soak-calls` (100,000) single-query calls on one expander, the queries in turn;
