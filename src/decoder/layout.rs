@@ -69,10 +69,14 @@ impl Rows {
         hidden: usize,
     ) -> Self {
         let mut rows = Rows::empty(Kind::Bound, vocab, hidden);
+        let mut q = vec![0i8; hidden];
         for (v, w) in weight.enumerate() {
             let largest = largest(w);
-            let (scale, q) = quantize(w, largest);
-            rows.set(v, &q.collect::<Vec<_>>(), scale);
+            let (scale, values) = quantize(w, largest);
+            for (slot, x) in q.iter_mut().zip(values) {
+                *slot = x;
+            }
+            rows.set(v, &q, scale);
             rows.margin[v] = MARGIN * norm(w, largest);
         }
         rows
@@ -91,12 +95,17 @@ impl Rows {
     fn set(&mut self, v: usize, q: &[i8], scale: f32) {
         let hidden = q.len();
         let (block, lane) = (v / BLOCK, v % BLOCK);
-        for (k, &x) in q.iter().enumerate() {
-            self.quantized
-                [((block * self.groups + k / GROUP) * BLOCK + lane) * GROUP + k % GROUP] = x;
+        // Group g of the row goes to `[block][g][lane]`: consecutive groups lie BLOCK·GROUP bytes apart.
+        let row = &mut self.quantized[(block * self.groups * BLOCK + lane) * GROUP..];
+        for (group, four) in row.chunks_mut(BLOCK * GROUP).zip(q.chunks(GROUP)) {
+            group[..four.len()].copy_from_slice(four);
         }
-        let sum: i64 = q.iter().map(|&x| i64::from(x)).sum();
-        let l1: i64 = q.iter().map(|&x| i64::from(x).abs()).sum();
+        // Summed in i32 (several values per instruction) over pieces too short to overflow it.
+        let (mut sum, mut l1) = (0i64, 0i64);
+        for piece in q.chunks(1 << 16) {
+            sum += i64::from(piece.iter().map(|&x| i32::from(x)).sum::<i32>());
+            l1 += i64::from(piece.iter().map(|&x| i32::from(x).abs()).sum::<i32>());
+        }
         self.scale[v] = scale;
         self.constant[v] = match self.kind {
             Kind::Bound => {

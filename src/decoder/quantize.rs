@@ -3,8 +3,19 @@
 
 /// The largest magnitude in `values` (NaN skipped), which [`quantize`] and [`norm`] both take.
 pub(super) fn largest(values: &[f32]) -> f32 {
-    values.iter().fold(0.0f32, |m, x| m.max(x.abs()))
+    // In LANES running maxima, which the compiler keeps in one vector register; the maximum is the same in any
+    // order.
+    let mut lanes = [0.0f32; LANES];
+    for chunk in values.chunks(LANES) {
+        for (m, x) in lanes.iter_mut().zip(chunk) {
+            *m = m.max(x.abs());
+        }
+    }
+    lanes.into_iter().fold(0.0, f32::max)
 }
+
+/// Running maxima or sums kept side by side by [`largest`] and [`norm`]: one AVX-512 register of float32.
+const LANES: usize = 16;
 
 /// Symmetric int8 quantization of `values` whose largest magnitude is `largest`: the scale `largest / 127` and
 /// each `round(x / scale)` (all 0 when every value is).
@@ -22,10 +33,16 @@ pub(super) fn quantize(values: &[f32], largest: f32) -> (f32, impl Iterator<Item
 
 /// `q.round().clamp(-127.0, 127.0) as i8` (halves away from zero, NaN to 0) without a call to the C library's
 /// `roundf` for every value: clamped first (the same result for every input), truncated, then one step away from
-/// zero where the fraction dropped (exact in float32) is a half or more.
+/// zero where the fraction dropped (exact in float32) is a half or more. Truncated without `as`, whose checks
+/// for NaN and overflow kept the compiler from quantizing several values per instruction.
 fn round_to_int8(q: f32) -> i8 {
-    let q = q.clamp(-127.0, 127.0);
-    let truncated = q as i32;
+    let q = if q.is_nan() {
+        0.0
+    } else {
+        q.clamp(-127.0, 127.0)
+    };
+    // SAFETY: `q` is a number within [-127, 127], so its truncation is an i32.
+    let truncated: i32 = unsafe { q.to_int_unchecked() };
     let fraction = q - truncated as f32;
     (truncated + i32::from(fraction >= 0.5) - i32::from(fraction <= -0.5)) as i8
 }
@@ -36,12 +53,14 @@ pub(super) fn norm(values: &[f32], largest: f32) -> f32 {
     if largest == 0.0 || !largest.is_finite() {
         return largest;
     }
-    largest
-        * values
-            .iter()
-            .map(|x| (x / largest).powi(2))
-            .sum::<f32>()
-            .sqrt()
+    // In LANES running sums, which the compiler keeps in one vector register.
+    let mut lanes = [0.0f32; LANES];
+    for chunk in values.chunks(LANES) {
+        for (sum, x) in lanes.iter_mut().zip(chunk) {
+            *sum += (x / largest).powi(2);
+        }
+    }
+    largest * lanes.iter().sum::<f32>().sqrt()
 }
 
 #[cfg(test)]
