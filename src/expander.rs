@@ -2,6 +2,7 @@
 //! group into bounded batches, run each inference call, decode or pool, prune.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ort::environment::Environment;
 
@@ -99,31 +100,34 @@ impl Expander {
             };
             runtime::open_session(environment, &files.onnx, session_threads).map(SharedSession::new)
         };
-        // The tokenizer, then the decoder, are read on a thread of its own while ONNX Runtime opens the session,
-        // as if the decoder file decides the layout (opened again below if the graph's outputs chose another).
-        // The decoder is read with the width its file declares; should the graph's width differ, or the read
-        // fail, it is read again below with the graph's width, so that errors, and their order, are those of one
-        // step after the other (a tokenizer error first).
-        let (read, opened) = std::thread::scope(|scope| {
+        // Opening takes three steps: the tokenizer, ONNX Runtime's session, and the decoder. The tokenizer is read
+        // on a thread of its own while ONNX Runtime opens the session; whichever of the two finishes first then
+        // reads the decoder, with the sizes its file declares, as if the file decides the layout (the session is
+        // opened again below if the graph's outputs chose another). Should those sizes differ from the
+        // tokenizer's and the graph's, or the read fail, the decoder is read again below with theirs, so that
+        // errors, and their order, are those of one step after the other (a tokenizer error first).
+        let decoder_taken = AtomicBool::new(false);
+        let read_decoder = || {
+            let path = files.decoder.as_ref()?;
+            (!decoder_taken.swap(true, Ordering::Relaxed)).then(|| Decoder::load(path, None, None))
+        };
+        let (read, opened, early_decoder) = std::thread::scope(|scope| {
             let read = scope.spawn(|| {
-                let tokenizer =
-                    TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit())?;
-                let vocab = Vocab::of(tokenizer.tokenizer());
-                let decoder =
-                    (files.decoder.as_ref()).map(|path| Decoder::load(path, vocab.len(), None));
-                Ok::<_, Error>((tokenizer, vocab, decoder))
+                let read = TextTokenizer::load(&files.tokenizer, &cut, files.max_length_limit());
+                (read, read_decoder())
             });
             let opened =
                 runtime::environment(options.ort_library_path.as_deref()).and_then(|environment| {
                     let session = open(&environment, files.decoder.is_some())?;
                     Ok((environment, session))
                 });
-            let read = read
+            let early_decoder = read_decoder();
+            let (read, read_there) = read
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (read, opened)
+            (read, opened, early_decoder.or(read_there))
         });
-        let (tokenizer, vocab, early_decoder) = read?;
+        let (tokenizer, vocab) = read?;
         let (environment, mut session) = opened?;
         let signature = Signature::of(
             session.session(),
@@ -133,8 +137,12 @@ impl Expander {
         )?;
         let decoder = match (signature.output_kind, &files.decoder) {
             (OutputKind::Hidden(width), Some(path)) => Some(match early_decoder {
-                Some(Ok(decoder)) if decoder.hidden() == width => decoder,
-                _ => Decoder::load(path, vocab.len(), Some(width))?,
+                Some(Ok(decoder))
+                    if decoder.vocab() == vocab.len() && decoder.hidden() == width =>
+                {
+                    decoder
+                }
+                _ => Decoder::load(path, Some(vocab.len()), Some(width))?,
             }),
             _ => None,
         };

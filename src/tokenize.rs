@@ -10,6 +10,7 @@ use tokenizers::Tokenizer;
 use crate::error::{Error, Result, Status};
 use crate::model::LengthLimit;
 use crate::options::DEFAULT_MAX_LENGTH_CAP;
+use crate::vocab::Vocab;
 
 /// The token ids of one window of a text, special tokens included, ready to be padded into a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,11 +103,15 @@ pub(crate) struct Cut {
 }
 
 impl TextTokenizer {
-    /// Loads `tokenizer.json` and checks the cut against it: `max_length` (by default the model's `limit`,
+    /// Loads `tokenizer.json`, with its vocabulary, and checks the cut against it: `max_length` (by default the model's `limit`,
     /// capped at 512) must leave room for a token besides the special tokens and not exceed `limit`; with
     /// several windows, the overlap must be smaller than a window. A model whose own limit leaves no such room
     /// is invalid, its limit's key named.
-    pub(crate) fn load(path: &Path, cut: &Cut, limit: Option<&LengthLimit>) -> Result<Self> {
+    pub(crate) fn load(
+        path: &Path,
+        cut: &Cut,
+        limit: Option<&LengthLimit>,
+    ) -> Result<(Self, Vocab)> {
         let mut tokenizer = Tokenizer::from_file(path).map_err(|e| {
             Error::new(
                 Status::InvalidModel,
@@ -159,25 +164,24 @@ impl TextTokenizer {
                 cut.window_overlap
             ));
         }
-        Ok(TextTokenizer {
-            ascii: ascii::AsciiBert::of(&tokenizer),
+        // The model's pieces, copied out of the tokenizer once: the vocabulary and the fast path are made of them.
+        let pieces = tokenizers::Model::get_vocab(tokenizer.get_model());
+        let vocab = Vocab::of(&tokenizer, &pieces);
+        let text_tokenizer = TextTokenizer {
+            ascii: ascii::AsciiBert::of(&tokenizer, pieces),
             tokenizer,
             template,
             max_length,
             room,
             max_windows: cut.max_windows,
             stride: room.saturating_sub(cut.window_overlap).max(1),
-        })
+        };
+        Ok((text_tokenizer, vocab))
     }
 
     /// The number of tokens of a window, special tokens included.
     pub(crate) fn max_length(&self) -> usize {
         self.max_length
-    }
-
-    /// The underlying tokenizer (for its vocabulary).
-    pub(crate) fn tokenizer(&self) -> &Tokenizer {
-        &self.tokenizer
     }
 
     /// Tokenizes one text into its windows: the first `max_length` tokens (special tokens included) and, when

@@ -1,6 +1,7 @@
 //! The vocabulary: the token string of every id, kept NUL-terminated so that C callers can borrow them, and
 //! which ids are special tokens.
 
+use std::collections::HashMap;
 use std::ffi::CStr;
 
 use crate::error::{Error, Status};
@@ -18,28 +19,37 @@ pub(crate) struct Vocab {
 }
 
 impl Vocab {
-    /// Reads every id of `tokenizer` (added tokens included). An id without a token gets the empty string; a NUL
-    /// byte inside a token (no known vocabulary has one) is dropped so that the C view stays whole.
-    pub(crate) fn of(tokenizer: &Tokenizer) -> Self {
-        let size = tokenizer.get_vocab_size(true);
-        let mut text = Vec::new();
-        let mut starts = Vec::with_capacity(size + 1);
-        for id in 0..size {
-            starts.push(text.len());
-            if let Some(token) = u32::try_from(id)
-                .ok()
-                .and_then(|id| tokenizer.id_to_token(id))
-            {
-                text.extend(token.bytes().filter(|&b| b != 0));
+    /// Reads every id of `tokenizer`, whose model's pieces (`Model::get_vocab`) are `pieces`: as many ids as
+    /// `tokenizer.get_vocab_size(true)` counts (the pieces and the added tokens, each string once), and for each
+    /// the token `tokenizer.id_to_token` gives (an added token before a piece), without copying the tokenizer's
+    /// vocabulary again. An id without a token gets the empty string; a NUL byte inside a token (no known
+    /// vocabulary has one) is dropped so that the C view stays whole.
+    pub(crate) fn of(tokenizer: &Tokenizer, pieces: &HashMap<String, u32>) -> Self {
+        let added = tokenizer.get_added_vocabulary();
+        let size = pieces.len()
+            + (added.get_vocab().keys())
+                .filter(|token| !pieces.contains_key(*token))
+                .count();
+        let mut tokens: Vec<&str> = vec![""; size];
+        let by_id = (pieces.iter().map(|(piece, &id)| (id, piece))).chain(
+            (added.get_added_tokens_decoder().iter()).map(|(&id, token)| (id, &token.content)),
+        );
+        for (id, token) in by_id {
+            if let Some(slot) = usize::try_from(id).ok().and_then(|id| tokens.get_mut(id)) {
+                *slot = token;
             }
+        }
+        let mut text = Vec::with_capacity(tokens.iter().map(|t| t.len() + 1).sum());
+        let mut starts = Vec::with_capacity(size + 1);
+        for token in tokens {
+            starts.push(text.len());
+            text.extend(token.bytes().filter(|&b| b != 0));
             text.push(0);
         }
         starts.push(text.len());
-        let mut special: Vec<u32> = tokenizer
-            .get_added_tokens_decoder()
-            .into_iter()
+        let mut special: Vec<u32> = (added.get_added_tokens_decoder().iter())
             .filter(|(_, token)| token.special)
-            .map(|(id, _)| id)
+            .map(|(&id, _)| id)
             .collect();
         special.sort_unstable();
         Vocab {
@@ -80,5 +90,43 @@ impl Vocab {
                 self.len()
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokenizers::{AddedToken, Model};
+
+    /// The vocabulary is what `tokenizers` gives one id at a time (`get_vocab_size(true)` ids, each
+    /// `id_to_token`), on the shipped tokenizer and on it with added tokens: one new, one special, and one whose
+    /// string is already a piece (counted once).
+    #[test]
+    fn every_id_has_the_token_tokenizers_gives() {
+        let path = crate::test_files::model("splade-tiny").join("tokenizer.json");
+        let plain = Tokenizer::from_file(&path).unwrap();
+        let mut added = plain.clone();
+        added.add_tokens(&[AddedToken::from("spladerunnerword", false)]);
+        added.add_special_tokens(&[AddedToken::from("[spladerunner]", true)]);
+        added.add_tokens(&[AddedToken::from("atomic", false)]);
+        for tokenizer in [plain, added] {
+            let vocab = Vocab::of(&tokenizer, &tokenizer.get_model().get_vocab());
+            let size = tokenizer.get_vocab_size(true);
+            assert_eq!(vocab.len(), size);
+            for id in 0..size as u32 {
+                let want = tokenizer.id_to_token(id).unwrap_or_default();
+                assert_eq!(vocab.token(id), Some(want.as_str()), "id {id}");
+            }
+            assert_eq!(vocab.token(size as u32), None);
+            let special: Vec<u32> = (0..size as u32)
+                .filter(|&id| vocab.is_special(id))
+                .collect();
+            let mut want: Vec<u32> = (tokenizer.get_added_tokens_decoder().into_iter())
+                .filter(|(_, t)| t.special)
+                .map(|(id, _)| id)
+                .collect();
+            want.sort_unstable();
+            assert_eq!(special, want);
+        }
     }
 }

@@ -153,30 +153,41 @@ pub(super) enum Matrix {
     },
 }
 
-/// `(weight, bias [vocab], hidden)` from the file, checked against the expected shapes; every float finite, every scale
-/// `>= 0`.
+/// The tensors of a decoder file, as [`read`] gives them.
+pub(super) struct Contents {
+    pub(super) weight: Matrix,
+    pub(super) bias: Vec<f32>,
+    /// The rows and the width the tensors were read with.
+    pub(super) vocab: usize,
+    pub(super) hidden: usize,
+}
+
+/// The tensors of the file, checked against the expected shapes; every float finite, every scale `>= 0`.
 ///
 /// A NaN or infinite value would make every weight of its row NaN or infinite, and the expander would return
 /// empty or wrong vectors with no error, so it is refused here, with the tensor and the first bad index. A scale
 /// is `max |w| / 127` of its row (`tools/quantize.py`): zero for a row of zeros, which is valid; a negative one
 /// is not a scale any quantizer writes and would silently negate its row, so it is refused too. `vocab` is the
 /// tokenizer's vocabulary size: a `weight` of another number of rows is reported as the mismatch between
-/// `tokenizer.json` and the model that it is, naming both sizes. `hidden` is the graph's width, or `None` to take
-/// the width the file declares (a read before the graph is known).
-pub(super) fn read(
-    path: &Path,
-    vocab: usize,
-    hidden: Option<usize>,
-) -> Result<(Matrix, Vec<f32>, usize)> {
+/// `tokenizer.json` and the model that it is, naming both sizes. `hidden` is the graph's width. Either may be
+/// `None`, to take the size the file's `weight` declares (a read before the tokenizer or the graph is known).
+pub(super) fn read(path: &Path, vocab: Option<usize>, hidden: Option<usize>) -> Result<Contents> {
     let invalid =
         |what: String| Error::new(Status::InvalidModel, format!("{}: {what}", path.display()));
     let (header, map, data_start) = map_checked(path, &invalid)?;
+    let declared = |axis: usize| {
+        (header["weight"]["shape"].get(axis))
+            .and_then(Value::as_u64)
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| invalid("tensor 'weight' has no [vocab, hidden] shape".into()))
+    };
     let hidden = match hidden {
         Some(hidden) => hidden,
-        None => (header["weight"]["shape"].get(1))
-            .and_then(Value::as_u64)
-            .and_then(|h| usize::try_from(h).ok())
-            .ok_or_else(|| invalid("tensor 'weight' has no [vocab, hidden] shape".into()))?,
+        None => declared(1)?,
+    };
+    let vocab = match vocab {
+        Some(vocab) => vocab,
+        None => declared(0)?,
     };
     let data = &map[data_start..];
     // Where the bytes of tensor `name` lie in `data`; it must be `dtype` (of `size` bytes per value) and `shape`.
@@ -228,14 +239,25 @@ pub(super) fn read(
             )));
         }
         let values = values.iter().map(|&b| b as i8).collect();
-        return Ok((Matrix::Int8 { values, scale }, bias, hidden));
+        let weight = Matrix::Int8 { values, scale };
+        return Ok(Contents {
+            weight,
+            bias,
+            vocab,
+            hidden,
+        });
     }
     let weight = tensor("weight", "F32", 4, &[vocab, hidden])?;
     let weight = Floats::of(map, data_start + weight.start, weight.len() / 4);
     for (row, values) in weight.rows_once(hidden).enumerate() {
         finite("weight", values, row * hidden, &invalid)?;
     }
-    Ok((Matrix::Float(weight), bias, hidden))
+    Ok(Contents {
+        weight: Matrix::Float(weight),
+        bias,
+        vocab,
+        hidden,
+    })
 }
 
 /// The tensors a decoder file holds.

@@ -51,10 +51,15 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     /// Reads `decoder.safetensors` (`weight [vocab, hidden]` float32, or int8 with `scale [vocab]`; `bias
-    /// [vocab]` float32) and prepares its int8 rows. `hidden` is the graph's width, or `None` for the width the
-    /// file declares (see [`Decoder::hidden`]).
-    pub(crate) fn load(path: &Path, vocab: usize, hidden: Option<usize>) -> Result<Self> {
-        let (weight, bias, hidden) = file::read(path, vocab, hidden)?;
+    /// [vocab]` float32) and prepares its int8 rows. `vocab` is the tokenizer's vocabulary size and `hidden` the
+    /// graph's width; `None` takes the size the file declares (see [`Decoder::vocab`] and [`Decoder::hidden`]).
+    pub(crate) fn load(path: &Path, vocab: Option<usize>, hidden: Option<usize>) -> Result<Self> {
+        let file::Contents {
+            weight,
+            bias,
+            vocab,
+            hidden,
+        } = file::read(path, vocab, hidden)?;
         let (weight, screen) = match weight {
             file::Matrix::Float(weight) => {
                 let screen = layout::Rows::bounding(weight.rows_once(hidden), vocab, hidden);
@@ -72,6 +77,11 @@ impl Decoder {
             bias,
             screen,
         })
+    }
+
+    /// The number of vocabulary rows it decodes to.
+    pub(crate) fn vocab(&self) -> usize {
+        self.vocab
     }
 
     /// The width of the hidden states it decodes.

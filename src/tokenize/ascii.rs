@@ -53,9 +53,10 @@ fn class(byte: u8) -> Class {
 }
 
 impl AsciiBert {
-    /// The fast path for `tokenizer`, when it is BERT's pipeline with cleaning on and every added token
-    /// matched before normalization; `None` otherwise (or when its unknown token is not in its vocabulary).
-    pub(super) fn of(tokenizer: &Tokenizer) -> Option<Self> {
+    /// The fast path for `tokenizer`, whose model's pieces (`Model::get_vocab`) are `pieces`, when it is BERT's
+    /// pipeline with cleaning on and every added token matched before normalization; `None` otherwise (or when
+    /// its unknown token is not in its vocabulary).
+    pub(super) fn of(tokenizer: &Tokenizer, pieces: HashMap<String, u32>) -> Option<Self> {
         let Some(NormalizerWrapper::BertNormalizer(normalizer)) = tokenizer.get_normalizer() else {
             return None;
         };
@@ -69,12 +70,11 @@ impl AsciiBert {
         if !normalizer.clean_text || added.values().any(|t| t.normalized || t.content.is_empty()) {
             return None;
         }
-        let vocab = tokenizers::Model::get_vocab(model);
-        let unknown = *vocab.get(&model.unk_token)?;
+        let unknown = *pieces.get(&model.unk_token)?;
         let prefix = &model.continuing_subword_prefix;
         let mut first = HashMap::new();
         let mut rest = HashMap::new();
-        for (piece, id) in vocab {
+        for (piece, id) in pieces {
             if let Some(tail) = piece.strip_prefix(prefix.as_str()) {
                 rest.insert(tail.as_bytes().into(), id);
             }
@@ -173,6 +173,14 @@ mod tests {
         taken
     }
 
+    /// The fast path of `tokenizer`, as loading makes it.
+    fn fast_path(tokenizer: &Tokenizer) -> Option<AsciiBert> {
+        AsciiBert::of(
+            tokenizer,
+            tokenizers::Model::get_vocab(tokenizer.get_model()),
+        )
+    }
+
     /// The texts of a collection file: lines, or for JSONL the title and text fields of each line.
     fn collection(relative: &str) -> Vec<String> {
         let path = shared_data(relative);
@@ -194,7 +202,7 @@ mod tests {
     #[test]
     fn collections_tokenize_as_tokenizers_does() {
         let tokenizer = tokenizer("splade-tiny");
-        let fast = AsciiBert::of(&tokenizer).expect("BERT's pipeline");
+        let fast = fast_path(&tokenizer).expect("BERT's pipeline");
         for file in [
             "bench/paragraphs.txt",
             "bench/queries.txt",
@@ -287,7 +295,7 @@ mod tests {
             json.to_string().parse::<Tokenizer>().unwrap()
         };
         for tokenizer in [tokenizer("splade-tiny"), cased] {
-            let fast = AsciiBert::of(&tokenizer).expect("BERT's pipeline");
+            let fast = fast_path(&tokenizer).expect("BERT's pipeline");
             let taken = same_ids(&tokenizer, &fast, texts.iter().map(String::as_str));
             assert!(taken > 2500, "{taken} texts taken");
         }
@@ -298,7 +306,7 @@ mod tests {
     #[test]
     fn other_texts_and_pipelines_go_to_tokenizers() {
         let tokenizer = tokenizer("splade-tiny");
-        let fast = AsciiBert::of(&tokenizer).unwrap();
+        let fast = fast_path(&tokenizer).unwrap();
         for text in ["a [MASK] b", "[CLS]", "caf\u{e9}", "\u{a0}"] {
             assert_eq!(fast.ids(text), None, "{text:?}");
         }
@@ -306,9 +314,9 @@ mod tests {
             serde_json::from_str(&tokenizer.to_string(false).unwrap()).unwrap();
         json["normalizer"]["clean_text"] = false.into();
         let unclean: Tokenizer = json.to_string().parse().unwrap();
-        assert!(AsciiBert::of(&unclean).is_none());
+        assert!(fast_path(&unclean).is_none());
         json["normalizer"] = serde_json::json!({"type": "Lowercase"});
         let other: Tokenizer = json.to_string().parse().unwrap();
-        assert!(AsciiBert::of(&other).is_none());
+        assert!(fast_path(&other).is_none());
     }
 }
