@@ -12,6 +12,7 @@ mod output;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -57,9 +58,20 @@ fn model_dir(given: Option<PathBuf>) -> PathBuf {
     })
 }
 
-fn open(model: Option<PathBuf>, options: Options) -> Result<Expander, String> {
+/// The run's expander. It stays until the process ends: dropping it would free the tokenizer's tables and ONNX
+/// Runtime's session piece by piece, a sixth of the time of a run on one short text, where the process's exit
+/// gives everything back at once. Held in a static rather than leaked, so that leak checkers find it reachable.
+static EXPANDER: OnceLock<Expander> = OnceLock::new();
+
+/// Opens the run's one expander.
+fn open(model: Option<PathBuf>, options: Options) -> Result<&'static Expander, String> {
     let dir = model_dir(model);
-    Expander::new(&dir, options).map_err(|e| format!("{} ({})", e, e.status().name()))
+    let expander =
+        Expander::new(&dir, options).map_err(|e| format!("{} ({})", e, e.status().name()))?;
+    EXPANDER
+        .set(expander)
+        .map_err(|_| "a run opens one model".to_string())?;
+    Ok(EXPANDER.get().expect("set just above"))
 }
 
 fn expand(args: ExpandArgs) -> Result<(), Stop> {
@@ -98,7 +110,7 @@ fn expand(args: ExpandArgs) -> Result<(), Stop> {
             .expand_batch(&texts)
             .map_err(|e| format!("{}: {e}", items.name()))?;
         for (item, vector) in batch.iter().zip(&vectors) {
-            let line = output::line(&expander, item, vector, args.format, args.scale)?;
+            let line = output::line(expander, item, vector, args.format, args.scale)?;
             sink.write_line(&line)?;
         }
         progress.inc(batch.len() as u64);
