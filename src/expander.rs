@@ -89,7 +89,9 @@ impl Expander {
                 Some(cores.min(MAX_INTRA_OP_THREADS))
             })
             .unwrap_or(1);
-        let graph_bytes = std::fs::metadata(&files.onnx).map_or(0, |m| m.len());
+        let graph_bytes: u64 = (std::iter::once(&files.onnx).chain(&files.onnx_data))
+            .map(|file| std::fs::metadata(file).map_or(0, |m| m.len()))
+            .sum();
         // ONNX Runtime's threads: with the library's decoder one (the decoder uses the call's threads, and a
         // batch's inference calls run side by side on them: docs/threads.md), otherwise the caller's choice.
         let open = |environment: &Environment, decoded: bool| {
@@ -293,7 +295,8 @@ impl Expander {
     }
 
     /// An estimate of the native memory the expander holds, in bytes, for a garbage-collected language's runtime
-    /// to weigh it by: the graph file's size (its one ONNX Runtime session holds the graph and its weights), plus
+    /// to weigh it by: the size of the graph file and of `model.onnx_data` if there is one (its one ONNX Runtime
+    /// session holds the graph and its weights), plus
     /// the library's decoder matrices as held. An estimate, not a count: it leaves out the tokenizer and ONNX
     /// Runtime's own buffers. Fixed at `new`, so reading it costs nothing.
     pub fn native_size(&self) -> usize {

@@ -1,8 +1,9 @@
 //! The model directory contract: which files a model directory holds, and which inputs and outputs its ONNX
 //! graph must have.
 //!
-//! A directory holds `model.onnx` and `tokenizer.json`, and may hold `config.json`, `tokenizer_config.json` and
-//! `special_tokens_map.json`. The graph's inputs are found by name: `input_ids`; `attention_mask` or `input_mask`;
+//! A directory holds `model.onnx` and `tokenizer.json`, and may hold `model.onnx_data` (the graph's weights as
+//! ONNX external data, which ONNX Runtime maps from the file rather than copies), `config.json`,
+//! `tokenizer_config.json` and `special_tokens_map.json`. The graph's inputs are found by name: `input_ids`; `attention_mask` or `input_mask`;
 //! optionally `token_type_ids` or `segment_ids`; all int64 `[batch, seq]`. Its output is either masked-LM logits
 //! `[batch, seq, vocab]` (the library pools them), SPLADE weights already pooled in the graph `[batch, vocab]`,
 //! or the masked-LM head's hidden states `[batch, seq, hidden]` with the decoder in `decoder.safetensors`
@@ -28,6 +29,8 @@ const MAX_POSITIONS: u64 = 1 << 24;
 /// optional JSON config files.
 pub(crate) struct ModelFiles {
     pub(crate) onnx: PathBuf,
+    /// `model.onnx_data`, when the graph keeps its weights beside it under ONNX's usual name.
+    pub(crate) onnx_data: Option<PathBuf>,
     pub(crate) tokenizer: PathBuf,
     /// `decoder.safetensors`, when the graph stops at the hidden states.
     pub(crate) decoder: Option<PathBuf>,
@@ -62,6 +65,7 @@ impl ModelFiles {
             })
         };
         let onnx = required("model.onnx")?;
+        let onnx_data = regular_file(&dir.join("model.onnx_data"))?;
         let tokenizer = required("tokenizer.json")?;
         let decoder = regular_file(&dir.join("decoder.safetensors"))?;
         let config = dir.join("config.json");
@@ -83,6 +87,7 @@ impl ModelFiles {
         ];
         Ok(ModelFiles {
             onnx,
+            onnx_data,
             tokenizer,
             decoder,
             max_length_limit: limits

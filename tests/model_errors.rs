@@ -23,10 +23,12 @@ fn fails(dir: &Path, options: Options, status: Status, words: &[&str]) {
     }
 }
 
-/// A copy of splade-tiny in a temporary directory, with only the given files.
+/// A copy of splade-tiny in a temporary directory, with only the given files; `model.onnx` comes with the
+/// weights it keeps beside it (`model.onnx_data`).
 fn copy_of_tiny(name: &str, files: &[&str]) -> common::TempDir {
     let dir = common::temp_dir(name);
-    for file in files {
+    let graph_data = files.contains(&"model.onnx").then_some("model.onnx_data");
+    for file in files.iter().copied().chain(graph_data) {
         std::fs::copy(common::model("splade-tiny").join(file), dir.join(file)).unwrap();
     }
     dir
@@ -86,6 +88,51 @@ fn a_truncated_model_is_invalid() {
         Options::default(),
         Status::InvalidModel,
         &["model.onnx", "could not be loaded"],
+    );
+}
+
+/// The graph's weights beside it (`model.onnx_data`, as tools/convert.py writes splade-tiny's): missing, cut
+/// short, or not a regular file, the model is invalid and the message names the problem.
+#[test]
+fn graph_weights_that_are_missing_short_or_not_a_file_are_invalid() {
+    let full = std::fs::read(common::model("splade-tiny").join("model.onnx_data")).unwrap();
+    let dir = copy_of_tiny(
+        "no-graph-data",
+        &["model.onnx", "tokenizer.json", "config.json"],
+    );
+    std::fs::remove_file(dir.join("model.onnx_data")).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &[
+            "model.onnx could not be loaded",
+            "model.onnx_data",
+            "does not exist",
+        ],
+    );
+    std::fs::write(dir.join("model.onnx_data"), &full[..full.len() / 2]).unwrap();
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["model.onnx could not be loaded", "out of bounds"],
+    );
+    std::fs::remove_file(dir.join("model.onnx_data")).unwrap();
+    // A FIFO would block ONNX Runtime's read for ever: refused before it is opened.
+    let path = std::ffi::CString::new(
+        dir.join("model.onnx_data")
+            .into_os_string()
+            .into_encoded_bytes(),
+    )
+    .unwrap();
+    // SAFETY: `path` is a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+    fails(
+        &dir,
+        Options::default(),
+        Status::InvalidModel,
+        &["model.onnx_data is not a regular file: it is a FIFO"],
     );
 }
 

@@ -3,8 +3,8 @@
 
 Usage: corrupt_models.py MODEL_DIR OUT_DIR [--seed N]
 
-MODEL_DIR is a model directory that stops at the hidden states (model.onnx, tokenizer.json, config.json,
-tokenizer_config.json, decoder.safetensors: .cache/models/splade-tiny). OUT_DIR is emptied and gets one entry per
+MODEL_DIR is a model directory that stops at the hidden states (model.onnx with its weights in model.onnx_data,
+tokenizer.json, config.json, tokenizer_config.json, decoder.safetensors: .cache/models/splade-tiny). OUT_DIR is emptied and gets one entry per
 case, each a model directory in which one thing is broken: a file truncated at a few cut points, replaced by random
 bytes or emptied; NaN weights, a decoder of another vocabulary or hidden size, huge safetensors header lengths;
 symbolic link loops, unreadable files, a non-UTF-8 directory name, files that are /dev/zero, a FIFO or a
@@ -16,8 +16,8 @@ optionally `open_hex` (the hex bytes of the path under the entry to open, for a 
 `as_root` (the status and word when the process runs as root, which reads a file whatever its mode) and
 `known_wrong` (why the library's present answer is wrong: the test prints the case and skips it).
 
-Expectations come from the model directory contract (src/model.rs) and the safetensors format, not from running
-the library. The corpus is deterministic: random bytes come from generators seeded with the seed and the case name.
+Expectations come from the model directory contract (src/model.rs), the safetensors format and, for a
+model.onnx_data too short for its tensors, the words of the pinned ONNX Runtime, not from running the library. The corpus is deterministic: random bytes come from generators seeded with the seed and the case name.
 """
 
 import argparse
@@ -29,7 +29,8 @@ import stat
 import struct
 from pathlib import Path
 
-FILES = ("model.onnx", "tokenizer.json", "config.json", "tokenizer_config.json", "decoder.safetensors")
+FILES = ("model.onnx", "model.onnx_data", "tokenizer.json", "config.json", "tokenizer_config.json",
+         "decoder.safetensors")
 INVALID = "SPLADE_STATUS_INVALID_MODEL"
 NOT_FOUND = "SPLADE_STATUS_MODEL_NOT_FOUND"
 OK = "SPLADE_STATUS_OK"
@@ -97,6 +98,8 @@ def build(corpus: Corpus):
 
     cuts = {
         "model.onnx": [(n, "model.onnx could not be loaded") for n in points("model.onnx", 1, 64)],
+        # ONNX Runtime names the tensor whose bytes are missing, with the file's length.
+        "model.onnx_data": [(n, f"given file_length: {n} are out of bounds") for n in points("model.onnx_data", 1)],
         "tokenizer.json": [(n, "tokenizer.json is not a usable tokenizer") for n in points("tokenizer.json", 1, 1000)],
         "config.json": [(n, "config.json is not valid JSON") for n in points("config.json", 1)],
         "tokenizer_config.json": [(n, "tokenizer_config.json is not valid JSON")
@@ -120,6 +123,7 @@ def build(corpus: Corpus):
     # Empty files.
     empty = {
         "model.onnx": "model.onnx could not be loaded",
+        "model.onnx_data": "given file_length: 0 are out of bounds",
         "tokenizer.json": "tokenizer.json is not a usable tokenizer",
         "config.json": "config.json is not valid JSON",
         "tokenizer_config.json": "tokenizer_config.json is not valid JSON",
@@ -132,6 +136,7 @@ def build(corpus: Corpus):
     # Random bytes in place of each file.
     random_words = {
         "model.onnx": "model.onnx could not be loaded",
+        "model.onnx_data": f"given file_length: {RANDOM_BYTES} are out of bounds",
         "tokenizer.json": "tokenizer.json is not a usable tokenizer",
         "config.json": "config.json cannot be read",  # random bytes are not UTF-8
         "tokenizer_config.json": "tokenizer_config.json cannot be read",
@@ -253,15 +258,16 @@ def build(corpus: Corpus):
                                  (f" and has no {missing}" if missing else "")))
 
     # Files that are a device, a FIFO or a directory.
-    for file in ("decoder.safetensors", "model.onnx", "tokenizer.json", "config.json"):
+    for file in ("decoder.safetensors", "model.onnx", "model.onnx_data", "tokenizer.json", "config.json"):
         d = corpus.case(f"dev-zero-{file}", INVALID, f"{file} is not a regular file: it is a character device",
                         f"{file} is a symbolic link to /dev/zero")
         (d / file).unlink()
         (d / file).symlink_to("/dev/zero")
-    d = corpus.case("fifo-decoder.safetensors", INVALID, "decoder.safetensors is not a regular file: it is a FIFO",
-                    "decoder.safetensors is a FIFO (reading it would block)")
-    (d / "decoder.safetensors").unlink()
-    os.mkfifo(d / "decoder.safetensors")
+    for file in ("decoder.safetensors", "model.onnx_data"):
+        d = corpus.case(f"fifo-{file}", INVALID, f"{file} is not a regular file: it is a FIFO",
+                        f"{file} is a FIFO (reading it would block)")
+        (d / file).unlink()
+        os.mkfifo(d / file)
     for file in FILES:
         d = corpus.case(f"directory-{file}", INVALID, f"{file} is not a regular file: it is a directory",
                         f"{file} is a directory")

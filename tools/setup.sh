@@ -153,11 +153,11 @@ fi
 src_key=$(key "${MODEL_FILES[@]/#/$SRC/}")
 
 # 4. The default model: splade-tiny stopping at the MLM head's hidden states, decoded by the library
-#    (--hidden-output); the layout pooling inside the graph with its decoder in vocabulary chunks; and the
+#    (--hidden-output, its weights in model.onnx_data); the layout pooling inside the graph with its decoder in vocabulary chunks; and the
 #    int8 copy of the former (ONNX Runtime's int8 MatMuls, the library's int8 decoder).
 tiny_key="$(key tools/convert.py tools/quantize.py tools/requirements.txt) $src_key $VOCAB_CHUNKS"
-if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/model.onnx" "$MODELS/splade-tiny/decoder.safetensors" \
-    "$MODELS/splade-tiny-chunked/model.onnx" "$MODELS/splade-tiny-int8/model.onnx" \
+if up_to_date splade-tiny "$tiny_key" "$MODELS/splade-tiny/model.onnx" "$MODELS/splade-tiny/model.onnx_data" \
+    "$MODELS/splade-tiny/decoder.safetensors" "$MODELS/splade-tiny-chunked/model.onnx" "$MODELS/splade-tiny-int8/model.onnx" \
     "$MODELS/splade-tiny-int8/decoder.safetensors"; then
     say "models/splade-tiny: up to date"
 else

@@ -368,8 +368,9 @@ size_t splade_expander_vocab_size(const struct splade_expander *expander);
 size_t splade_expander_max_length(const struct splade_expander *expander);
 
 /**
- * Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the model
- * graph file's size (its one ONNX Runtime session holds the graph and its weights), plus the library's decoder
+ * Returns an estimate of the native memory `expander` holds, in bytes, or 0 when `expander` is NULL: the size of
+ * the model graph file and of `model.onnx_data` if there is one (its one ONNX Runtime session holds the graph and
+ * its weights, mapped from `model.onnx_data`, and counted whole), plus the library's decoder
  * matrices as held (a float32 matrix is mapped from its file, and counted whole). An estimate, not a count: it
  * leaves out the tokenizer and ONNX Runtime's own buffers. Fixed when the expander is created, so the call
  * is cheap: a binding for a garbage-collected language reports it to its runtime (the collector cannot see native

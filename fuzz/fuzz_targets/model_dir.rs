@@ -28,12 +28,13 @@ use spladerunner_fuzz::{models, scratch, status, Expander, Options};
 const BASES: [&str; 3] = ["splade-tiny", "splade-tiny-int8", "splade-tiny-logits"];
 
 /// The files the library reads from a model directory.
-const FILES: [&str; 5] = [
+const FILES: [&str; 6] = [
     "config.json",
     "tokenizer_config.json",
     "tokenizer.json",
     "decoder.safetensors",
     "model.onnx",
+    "model.onnx_data",
 ];
 
 /// The text expanded with a model that opens.
