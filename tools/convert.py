@@ -19,11 +19,11 @@ Choices worth knowing:
   the decoder (weight [vocab, hidden], bias [vocab]) to decoder.safetensors: spladerunner then decodes
   and pools itself, screening the vocabulary with int8 bounds and computing only the rows that can be
   positive exactly (src/decoder).
-- With `--hidden-output` the weights go beside the graph, in `model.onnx_data` (ONNX external data), each
-  tensor of at least EXTERNAL_BYTES at an offset that is a multiple of PAGE_BYTES: ONNX Runtime then maps
-  them from the file instead of parsing and copying them, which opens splade-tiny's session in a third of
-  the time and keeps 25 MB less resident (BENCHMARKS.md, what opening costs). The other layouts keep their
-  weights inside model.onnx, so both kinds of file stay tested.
+- With `--hidden-output` the weights go beside the graph, in `model.onnx_data` (ONNX external data, every
+  tensor of at least EXTERNAL_BYTES): ONNX Runtime then maps them from the file instead of parsing and
+  copying them, which opens splade-tiny's session in a third of the time with 25 MB less resident
+  (BENCHMARKS.md, what opening costs). The other layouts keep their weights inside model.onnx, so both kinds
+  of graph file stay tested.
 - `--pooled` applies SPLADE pooling in the graph: max over non-padded positions, then
   log(1 + relu(.)). Padded positions take the first real position's hidden state before the decoder,
   so they repeat its scores and cannot change the max (exact, no pass over [batch, seq, vocab], and
@@ -44,15 +44,13 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import TensorProto, external_data_helper, helper, numpy_helper
+from onnx import TensorProto, helper, numpy_helper
 from safetensors.numpy import load_file, save_file
 
 OPSET = 17  # the first opset with LayerNormalization
-# External data: tensors of at least this many bytes go to model.onnx_data, each at an offset that is a multiple of
-# the page size, which is what ONNX Runtime needs to map an initializer rather than copy it.
+# External data: tensors of at least this many bytes go to model.onnx_data.
 EXTERNAL_DATA = "model.onnx_data"
 EXTERNAL_BYTES = 1024
-PAGE_BYTES = 4096
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")
 INPUT_NAMES = {
     "standard": ("input_ids", "attention_mask", "token_type_ids"),
@@ -244,22 +242,6 @@ def build_model(weights: dict, cfg: dict, pooled: bool, input_names: str,
     return model
 
 
-def save_with_external_data(model: onnx.ModelProto, out: Path):
-    """Write OUT/model.onnx with the initializers of at least EXTERNAL_BYTES in OUT/model.onnx_data, each at an
-    offset that is a multiple of PAGE_BYTES (zeros between them)."""
-    data = bytearray()
-    for tensor in model.graph.initializer:
-        if len(tensor.raw_data) < EXTERNAL_BYTES:
-            continue
-        offset = -(-len(data) // PAGE_BYTES) * PAGE_BYTES
-        data += bytes(offset - len(data)) + tensor.raw_data
-        external_data_helper.set_external_data(tensor, EXTERNAL_DATA, offset, len(tensor.raw_data))
-        tensor.data_location = TensorProto.EXTERNAL
-        tensor.ClearField("raw_data")
-    (out / EXTERNAL_DATA).write_bytes(bytes(data))
-    onnx.save(model, str(out / "model.onnx"))
-
-
 def convert(src: Path, out: Path, pooled=False, input_names="standard", bert_base_random=False,
             seed=0, vocab_chunks=1, hidden_output=False) -> Path:
     """Write OUT/model.onnx and copy the tokenizer/config files; returns the model path."""
@@ -273,10 +255,9 @@ def convert(src: Path, out: Path, pooled=False, input_names="standard", bert_bas
     model = build_model(weights, cfg, pooled, input_names, vocab_chunks, hidden_output)
     onnx.checker.check_model(model, full_check=True)
     out.mkdir(parents=True, exist_ok=True)
-    if hidden_output:
-        save_with_external_data(model, out)
-    else:
-        onnx.save(model, str(out / "model.onnx"))
+    # With --hidden-output the initializers of EXTERNAL_BYTES or more go to model.onnx_data.
+    onnx.save(model, str(out / "model.onnx"), save_as_external_data=hidden_output, all_tensors_to_one_file=True,
+              location=EXTERNAL_DATA, size_threshold=EXTERNAL_BYTES)
     if hidden_output:
         decoder = weights.get("cls.predictions.decoder.weight", weights["bert.embeddings.word_embeddings.weight"])
         save_file({"weight": np.ascontiguousarray(decoder, dtype=np.float32),
