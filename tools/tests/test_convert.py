@@ -148,8 +148,14 @@ def test_original_input_names(tmp_path, src_dir, batch, expected):
 
 
 def test_hidden_output_and_its_decoder_give_the_logits(tmp_path, src_dir, batch, expected):
-    """--hidden-output: the graph's hidden states times decoder.safetensors are the logits."""
+    """--hidden-output: the graph's hidden states times decoder.safetensors are the logits; the graph's weights
+    are in model.onnx_data (every initializer of 1 KiB or more, the word embeddings among them)."""
     convert(src_dir, tmp_path, hidden_output=True)
+    graph = onnx.load(str(tmp_path / "model.onnx"), load_external_data=False).graph
+    external = {t.name for t in graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL}
+    assert "bert.embeddings.word_embeddings.weight" in external
+    assert all(t.name in external for t in graph.initializer if len(t.raw_data) >= 1024)
+    assert (tmp_path / "model.onnx_data").stat().st_size > 30522 * 128 * 4
     sess = session(tmp_path)
     assert [(o.name, o.shape) for o in sess.get_outputs()] == [("hidden", ["batch", "seq", 128])]
     decoder = load_file(str(tmp_path / "decoder.safetensors"))
