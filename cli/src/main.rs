@@ -59,8 +59,9 @@ fn model_dir(given: Option<PathBuf>) -> PathBuf {
 }
 
 /// The run's expander. It stays until the process ends: dropping it would free the tokenizer's tables and ONNX
-/// Runtime's session piece by piece, a sixth of the time of a run on one short text, where the process's exit
-/// gives everything back at once. Held in a static rather than leaked, so that leak checkers find it reachable.
+/// Runtime's session piece by piece, a good part of a run on one short text (BENCHMARKS.md, a short-lived
+/// process), where the process's exit gives everything back at once. Held in a static rather than leaked, so that
+/// leak checkers find it reachable.
 static EXPANDER: OnceLock<Expander> = OnceLock::new();
 
 /// Opens the run's one expander.
