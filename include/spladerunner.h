@@ -484,8 +484,9 @@ enum splade_status splade_options_set_window_overlap(struct splade_options *opti
                                                      struct splade_error **error_out);
 
 /**
- * Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
- * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ * Keeps only the `top_k` highest-weighted terms of each vector (ties go to the smaller id), after `max_ratio` and
+ * `alpha_mass`; 0 keeps all (the default). Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
+ * thread-safe on one `options` (see `splade_options`).
  *
  * # Safety
  * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
@@ -506,6 +507,37 @@ enum splade_status splade_options_set_top_k(struct splade_options *options,
  */
 enum splade_status splade_options_set_min_weight(struct splade_options *options,
                                                  float min_weight,
+                                                 struct splade_error **error_out);
+
+/**
+ * Keeps only the terms whose weight is at least `max_ratio` × the vector's largest weight (OpenSearch's
+ * `max_ratio` pruning, compared as it compares: `weight >= max_ratio * max` in float). Off by default. Must be
+ * from 0 (keeps every term) to 1 (keeps the terms of the largest weight), else `SPLADE_STATUS_INVALID_ARGUMENT`.
+ * Applied to a text's vector once its windows are merged, before `alpha_mass` and `top_k`. Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
+ */
+enum splade_status splade_options_set_max_ratio(struct splade_options *options,
+                                                float max_ratio,
+                                                struct splade_error **error_out);
+
+/**
+ * Keeps the fewest heaviest terms whose weights sum to at least `alpha_mass` × the vector's total weight (ties go
+ * to the smaller id; a vector with terms keeps at least one). Off by default. Must be above 0 and at most 1 (keeps
+ * every term), else `SPLADE_STATUS_INVALID_ARGUMENT`. Applied after `max_ratio`, to the terms it left, and before
+ * `top_k`. Unlike OpenSearch's `alpha_mass` pruning, which keeps the heaviest terms while their running sum stays
+ * `<= alpha × total` and so can keep none, the term that reaches the threshold is kept too. Fails with
+ * `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+ *
+ * # Safety
+ * `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+ * `error_out` NULL or writable.
+ */
+enum splade_status splade_options_set_alpha_mass(struct splade_options *options,
+                                                 float alpha_mass,
                                                  struct splade_error **error_out);
 
 /**

@@ -18,7 +18,7 @@ use crate::pooling;
 use crate::runtime;
 use crate::session::{Gate, SharedSession};
 use crate::tokenize::{Cut, TextTokenizer, Tokens};
-use crate::vector::SparseVector;
+use crate::vector::{Pruning, SparseVector};
 use crate::vocab::Vocab;
 
 /// Texts tokenized as one job when a batch is tokenized on several threads: enough work to outweigh handing it
@@ -64,7 +64,8 @@ pub struct Expander {
     /// callers, to `threads` at once.
     side_by_side: Option<Gate>,
     min_weight: f32,
-    top_k: Option<usize>,
+    /// The pruning of a text's merged vector (`max_ratio`, `alpha_mass`, `top_k`).
+    pruning: Pruning,
     drop_special_tokens: bool,
     token_budget: usize,
     /// The estimate [`Expander::native_size`] returns, fixed at [`Expander::new`].
@@ -165,7 +166,11 @@ impl Expander {
             calls: Gate::new(options.sessions),
             side_by_side,
             min_weight: options.min_weight,
-            top_k: options.top_k,
+            pruning: Pruning {
+                max_ratio: options.max_ratio,
+                alpha_mass: options.alpha_mass,
+                top_k: options.top_k,
+            },
             drop_special_tokens: options.drop_special_tokens,
             token_budget: options.token_budget,
             native_size,
@@ -236,12 +241,9 @@ impl Expander {
             .into_iter()
             .map(|count| {
                 // min_weight and special tokens were applied per window (a merged term passes exactly when
-                // one of its windows' weights does); top_k needs the merged vector.
+                // one of its windows' weights does); max_ratio, alpha_mass and top_k need the merged vector.
                 let vector = SparseVector::max_of(row_vectors.by_ref().take(count).collect());
-                match self.top_k {
-                    Some(_) => vector.pruned(0.0, self.top_k),
-                    None => vector,
-                }
+                self.pruning.apply(vector)
             })
             .collect())
     }

@@ -32,10 +32,24 @@ pub struct Options {
     /// Text tokens shared by consecutive windows (used when `max_windows > 1`). Default 32; must be smaller than
     /// a window's text tokens.
     pub window_overlap: usize,
-    /// Keep only the `top_k` highest-weighted terms of each vector. `None`: keep all.
+    /// Keep only the `top_k` highest-weighted terms of each vector (ties go to the smaller id), after `max_ratio`
+    /// and `alpha_mass`. `None`: keep all.
     pub top_k: Option<usize>,
     /// Keep only terms with weight `>= min_weight`. Terms of weight 0 are never kept.
     pub min_weight: f32,
+    /// Keep only the terms whose weight is at least `max_ratio` × the vector's largest weight (OpenSearch's
+    /// `max_ratio` pruning, compared as it compares: `weight >= max_ratio * max` in `f32`). From 0 (keeps all) to
+    /// 1 (keeps the terms of the largest weight). `None`: off. Applied to a text's merged vector, before
+    /// `alpha_mass` and `top_k`.
+    pub max_ratio: Option<f32>,
+    /// Keep the fewest heaviest terms whose weights sum to at least `alpha_mass` × the vector's total weight (ties
+    /// go to the smaller id; a vector with terms keeps at least one). Above 0, at most 1 (keeps all). `None`: off.
+    /// Applied after `max_ratio`, to the terms it left, and before `top_k`. OpenSearch's `alpha_mass` pruning
+    /// keeps the heaviest terms while their running sum stays `<= alpha × total`, which can keep none; this one
+    /// also keeps the term that reaches the threshold ([`SparseVector::pruned_by_alpha_mass`]).
+    ///
+    /// [`SparseVector::pruned_by_alpha_mass`]: crate::SparseVector::pruned_by_alpha_mass
+    pub alpha_mass: Option<f32>,
     /// Leave out the tokenizer's special tokens (`[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]` for BERT). Default
     /// false: SPLADE's vectors as the model makes them.
     pub drop_special_tokens: bool,
@@ -75,6 +89,8 @@ impl Default for Options {
             window_overlap: DEFAULT_WINDOW_OVERLAP,
             top_k: None,
             min_weight: 0.0,
+            max_ratio: None,
+            alpha_mass: None,
             drop_special_tokens: false,
             intra_op_threads: None,
             sessions: 1,
@@ -112,6 +128,18 @@ impl Options {
     /// Sets [`Options::min_weight`].
     pub fn with_min_weight(mut self, min_weight: f32) -> Self {
         self.min_weight = min_weight;
+        self
+    }
+
+    /// Sets [`Options::max_ratio`].
+    pub fn with_max_ratio(mut self, max_ratio: f32) -> Self {
+        self.max_ratio = Some(max_ratio);
+        self
+    }
+
+    /// Sets [`Options::alpha_mass`].
+    pub fn with_alpha_mass(mut self, alpha_mass: f32) -> Self {
+        self.alpha_mass = Some(alpha_mass);
         self
     }
 
@@ -165,6 +193,17 @@ impl Options {
                 self.min_weight
             ));
         }
+        if let Some(ratio) = self.max_ratio.filter(|r| !(0.0..=1.0).contains(r)) {
+            return invalid(format!(
+                "option max_ratio must be a number from 0 to 1 (or unset to keep all terms), got {ratio}"
+            ));
+        }
+        if let Some(alpha) = self.alpha_mass.filter(|&a| !(a > 0.0 && a <= 1.0)) {
+            return invalid(format!(
+                "option alpha_mass must be a number above 0 and at most 1 (or unset to keep all terms), got \
+                 {alpha}"
+            ));
+        }
         if self.intra_op_threads == Some(0) {
             return invalid(
                 "option intra_op_threads must be at least 1 (or unset for one per core), got 0"
@@ -214,6 +253,51 @@ mod tests {
             (
                 Options::default().with_sessions(MAX_SESSIONS + 1),
                 "option sessions must be at most 256, got 257",
+            ),
+        ];
+        for (options, message) in cases {
+            let error = options.validate().unwrap_err();
+            assert_eq!(error.status(), Status::InvalidArgument);
+            assert_eq!(error.message(), message);
+        }
+    }
+
+    #[test]
+    fn max_ratio_and_alpha_mass_are_valid_in_their_ranges_and_not_beyond() {
+        for ratio in [0.0, 0.3, 1.0] {
+            assert_eq!(Options::default().with_max_ratio(ratio).validate(), Ok(()));
+        }
+        for alpha in [f32::MIN_POSITIVE, 0.5, 1.0] {
+            assert_eq!(Options::default().with_alpha_mass(alpha).validate(), Ok(()));
+        }
+        let ratio = |got: &str| {
+            format!("option max_ratio must be a number from 0 to 1 (or unset to keep all terms), got {got}")
+        };
+        let alpha = |got: &str| {
+            format!(
+                "option alpha_mass must be a number above 0 and at most 1 (or unset to keep all terms), got \
+                 {got}"
+            )
+        };
+        let cases = [
+            (Options::default().with_max_ratio(f32::NAN), ratio("NaN")),
+            (Options::default().with_max_ratio(-0.1), ratio("-0.1")),
+            (Options::default().with_max_ratio(1.5), ratio("1.5")),
+            (
+                Options::default().with_max_ratio(f32::INFINITY),
+                ratio("inf"),
+            ),
+            (
+                Options::default().with_max_ratio(f32::NEG_INFINITY),
+                ratio("-inf"),
+            ),
+            (Options::default().with_alpha_mass(f32::NAN), alpha("NaN")),
+            (Options::default().with_alpha_mass(-0.1), alpha("-0.1")),
+            (Options::default().with_alpha_mass(0.0), alpha("0")),
+            (Options::default().with_alpha_mass(1.5), alpha("1.5")),
+            (
+                Options::default().with_alpha_mass(f32::INFINITY),
+                alpha("inf"),
             ),
         ];
         for (options, message) in cases {

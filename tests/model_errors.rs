@@ -242,6 +242,13 @@ fn options_out_of_range_are_invalid_arguments() {
         (Options::default().with_top_k(0), "top_k"),
         (Options::default().with_min_weight(-1.0), "min_weight"),
         (Options::default().with_min_weight(f32::NAN), "min_weight"),
+        (Options::default().with_max_ratio(1.5), "max_ratio"),
+        (Options::default().with_max_ratio(f32::NAN), "max_ratio"),
+        (Options::default().with_alpha_mass(0.0), "alpha_mass"),
+        (
+            Options::default().with_alpha_mass(f32::INFINITY),
+            "alpha_mass",
+        ),
         (Options::default().with_sessions(0), "sessions"),
         (Options::default().with_token_budget(0), "token_budget"),
         (

@@ -54,13 +54,28 @@ func WithTopK(k int) Option {
 // WithMinWeight keeps only terms with weight >= w (default 0: every term with a positive weight). It must be
 // finite and >= 0.
 func WithMinWeight(w float32) Option {
-	return func(o *options) error {
-		var cerr *C.splade_error
-		if status := C.splade_options_set_min_weight(o.c, C.float(w), &cerr); status != C.SPLADE_STATUS_OK {
-			return takeError(status, cerr)
-		}
-		return nil
-	}
+	return floatOption(w, func(o *C.splade_options, v C.float, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_min_weight(o, v, e)
+	})
+}
+
+// WithMaxRatio keeps only the terms whose weight is at least ratio × the vector's largest weight (OpenSearch's
+// max_ratio pruning, compared as it compares). Off by default; from 0 (keeps all) to 1 (keeps the terms of the
+// largest weight). Applied to a text's merged vector, before WithAlphaMass and WithTopK.
+func WithMaxRatio(ratio float32) Option {
+	return floatOption(ratio, func(o *C.splade_options, v C.float, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_max_ratio(o, v, e)
+	})
+}
+
+// WithAlphaMass keeps the fewest heaviest terms whose weights sum to at least alpha × the vector's total weight
+// (ties to the smaller id; a vector with terms keeps at least one). Off by default; above 0 and at most 1 (keeps
+// all). Applied after WithMaxRatio and before WithTopK. Unlike OpenSearch's alpha_mass, which can keep none, it
+// keeps the term that reaches the threshold.
+func WithAlphaMass(alpha float32) Option {
+	return floatOption(alpha, func(o *C.splade_options, v C.float, e **C.splade_error) C.enum_splade_status {
+		return C.splade_options_set_alpha_mass(o, v, e)
+	})
 }
 
 // WithDropSpecialTokens leaves the tokenizer's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK] for BERT) out of
@@ -116,6 +131,17 @@ func WithOrtLibraryPath(path string) Option {
 		defer C.free(unsafe.Pointer(cpath))
 		var cerr *C.splade_error
 		if status := C.splade_options_set_ort_library_path(o.c, cpath, &cerr); status != C.SPLADE_STATUS_OK {
+			return takeError(status, cerr)
+		}
+		return nil
+	}
+}
+
+// floatOption builds an Option for a float setting: the value goes to the C setter, which checks it.
+func floatOption(value float32, set func(*C.splade_options, C.float, **C.splade_error) C.enum_splade_status) Option {
+	return func(o *options) error {
+		var cerr *C.splade_error
+		if status := set(o.c, C.float(value), &cerr); status != C.SPLADE_STATUS_OK {
 			return takeError(status, cerr)
 		}
 		return nil

@@ -11,7 +11,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -404,11 +406,86 @@ func TestOptionsReachTheLibrary(t *testing.T) {
 	}
 }
 
+// WithMaxRatio and WithAlphaMass prune each vector as the unpruned one pruned by hand: the weights >= 0.3 × the
+// largest (a float32 product), and the fewest heaviest terms (ties to the smaller id) whose sum, in float64, reaches
+// half the total.
+func TestMaxRatioAndAlphaMassPrune(t *testing.T) {
+	full, err := open(t, "splade-tiny").Expand(sentence)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var largest float32
+	for _, w := range full.Weights {
+		largest = max(largest, w)
+	}
+	byRatio := spladerunner.SparseVector{}
+	for i, w := range full.Weights {
+		if w >= 0.3*largest {
+			byRatio.Indices = append(byRatio.Indices, full.Indices[i])
+			byRatio.Weights = append(byRatio.Weights, w)
+		}
+	}
+	order := make([]int, full.Len())
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		i, j := order[a], order[b]
+		if full.Weights[i] != full.Weights[j] {
+			return full.Weights[i] > full.Weights[j]
+		}
+		return full.Indices[i] < full.Indices[j]
+	})
+	var total, sum float64
+	for _, i := range order {
+		total += float64(full.Weights[i])
+	}
+	kept := make([]bool, full.Len())
+	for _, i := range order {
+		if sum >= 0.5*total {
+			break
+		}
+		sum += float64(full.Weights[i])
+		kept[i] = true
+	}
+	byMass := spladerunner.SparseVector{}
+	for i, keep := range kept {
+		if keep {
+			byMass.Indices = append(byMass.Indices, full.Indices[i])
+			byMass.Weights = append(byMass.Weights, full.Weights[i])
+		}
+	}
+	cases := []struct {
+		name   string
+		option spladerunner.Option
+		want   spladerunner.SparseVector
+	}{
+		{"max_ratio 0.3", spladerunner.WithMaxRatio(0.3), byRatio},
+		{"alpha_mass 0.5", spladerunner.WithAlphaMass(0.5), byMass},
+	}
+	for _, c := range cases {
+		got, err := open(t, "splade-tiny", c.option).Expand(sentence)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.want.Len() == 0 || c.want.Len() == full.Len() {
+			t.Fatalf("%s: the rule keeps %d of %d terms: the test shows nothing", c.name, c.want.Len(), full.Len())
+		}
+		if !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
 func TestInvalidOptionsAreInvalidArguments(t *testing.T) {
 	cases := map[string]spladerunner.Option{
 		"min_weight NaN":      spladerunner.WithMinWeight(float32(math.NaN())),
 		"min_weight -1":       spladerunner.WithMinWeight(-1),
 		"min_weight +Inf":     spladerunner.WithMinWeight(float32(math.Inf(1))),
+		"max_ratio 1.5":       spladerunner.WithMaxRatio(1.5),
+		"max_ratio NaN":       spladerunner.WithMaxRatio(float32(math.NaN())),
+		"alpha_mass 0":        spladerunner.WithAlphaMass(0),
+		"alpha_mass -0.1":     spladerunner.WithAlphaMass(-0.1),
 		"sessions 0":          spladerunner.WithSessions(0),
 		"token_budget 0":      spladerunner.WithTokenBudget(0),
 		"max_length 513":      spladerunner.WithMaxLength(513),

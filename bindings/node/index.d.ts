@@ -29,6 +29,17 @@ export interface ExpanderOptions {
   topK?: number;
   /** Keep only terms with weight `>= minWeight`. Default 0 (every positive weight). Finite and `>= 0`. */
   minWeight?: number;
+  /**
+   * Keep only the terms of weight `>= maxRatio × the vector's largest` (OpenSearch's `max_ratio` pruning, compared
+   * as it compares, in float32). Absent: off. From 0 (keeps all) to 1. Applied before `alphaMass` and `topK`.
+   */
+  maxRatio?: number;
+  /**
+   * Keep the fewest heaviest terms whose weights sum to at least `alphaMass × the vector's total` (ties to the
+   * smaller id; at least one term). Absent: off. Above 0, at most 1 (keeps all). Applied after `maxRatio`, before
+   * `topK`. Unlike OpenSearch's `alpha_mass`, which can keep none, the term that reaches the threshold is kept.
+   */
+  alphaMass?: number;
   /** Leave the tokenizer's special tokens ([CLS], [SEP], [PAD], [UNK], [MASK]) out of every vector. Default false. */
   dropSpecialTokens?: boolean;
   /**

@@ -92,6 +92,13 @@ pub struct ExpandArgs {
     /// Keep only terms with weight >= this.
     #[arg(long, default_value_t = 0.0)]
     pub min_weight: f32,
+    /// Keep only terms with weight >= this share of the vector's largest, from 0 to 1 (OpenSearch's max_ratio).
+    #[arg(long)]
+    pub max_ratio: Option<f32>,
+    /// Keep the fewest heaviest terms holding at least this share of the vector's total weight, above 0 and at
+    /// most 1 (after --max-ratio, before --top-k).
+    #[arg(long)]
+    pub alpha_mass: Option<f32>,
     /// Leave out the tokenizer's special tokens (for BERT: CLS, SEP, PAD, UNK and MASK, each in brackets).
     #[arg(long)]
     pub drop_special_tokens: bool,
@@ -110,6 +117,8 @@ impl ExpandArgs {
         options.max_length = self.max_length;
         options.intra_op_threads = self.threads;
         options.top_k = self.top_k;
+        options.max_ratio = self.max_ratio;
+        options.alpha_mass = self.alpha_mass;
         options
     }
 }

@@ -133,6 +133,47 @@ fn each_format_comes_out_of_standard_input() {
     }
 }
 
+/// The terms of each line of an `indices` run, as (id, weight) pairs.
+fn indices_output(run: &Output) -> Vec<Vec<(u64, f32)>> {
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    (String::from_utf8(run.stdout.clone()).unwrap().lines())
+        .map(|line| {
+            let line: Value = serde_json::from_str(line).unwrap();
+            let ids = line["vector"]["indices"].as_array().unwrap().iter();
+            let weights = line["vector"]["values"].as_array().unwrap().iter();
+            // Weights are written as the shortest decimal that reads back as the same f32.
+            ids.zip(weights)
+                .map(|(id, w)| (id.as_u64().unwrap(), w.as_f64().unwrap() as f32))
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn max_ratio_keeps_only_the_terms_of_at_least_that_share_of_the_largest_weight() {
+    let text = "The Manhattan Project and its atomic bomb\nfuel cells\n";
+    let full = indices_output(&spladerunner(&["expand"], Some(text)));
+    let pruned = indices_output(&spladerunner(&["expand", "--max-ratio", "0.5"], Some(text)));
+    assert_eq!(pruned.len(), 2);
+    for (all, kept) in full.iter().zip(&pruned) {
+        let max = all.iter().map(|t| t.1).fold(0.0, f32::max);
+        assert!(kept.iter().all(|t| t.1 >= 0.5 * max), "{kept:?}");
+        let expected: Vec<(u64, f32)> = all.iter().copied().filter(|t| t.1 >= 0.5 * max).collect();
+        assert!(!expected.is_empty() && expected.len() < all.len());
+        assert_eq!(kept, &expected);
+    }
+    for (flag, value) in [("--max-ratio", "1.5"), ("--alpha-mass", "0")] {
+        let run = spladerunner(&["expand", flag, value], None);
+        assert!(!run.status.success(), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(stderr.contains(&flag[2..].replace('-', "_")), "{stderr}");
+    }
+}
+
 #[test]
 fn a_malformed_line_stops_with_its_file_and_line_and_writes_nothing() {
     let dir = common::temp_dir("cli-bad");

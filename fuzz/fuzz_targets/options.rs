@@ -1,11 +1,12 @@
 //! Options: a byte-driven sequence of `splade_options_set_*` calls with arbitrary values, then
 //! `splade_expander_new` on the default model when the threads asked for keep one input fast.
 //!
-//! The input is a sequence of calls, each a selector byte (modulo 10: max_length, max_windows, window_overlap,
-//! top_k, min_weight, drop_special_tokens, intra_op_threads, sessions, token_budget, ort_library_path) and its
-//! value: a count as one byte below 0x80, or 8 more bytes (a little-endian u64) after a byte of 0x80 or above; a
-//! weight as 4 bytes (a little-endian f32, NaN and infinities included); a bool as the low bit of a byte; the
-//! ONNX Runtime path as the set-up's library, a file that does not exist, or NULL.
+//! The input is a sequence of calls, each a selector byte (modulo 12: max_length, max_windows, window_overlap,
+//! top_k, min_weight, drop_special_tokens, intra_op_threads, sessions, token_budget, ort_library_path, max_ratio,
+//! alpha_mass) and its value: a count as one byte below 0x80, or 8 more bytes (a little-endian u64) after a byte
+//! of 0x80 or above; a weight or a share (min_weight, max_ratio, alpha_mass) as 4 bytes (a little-endian f32, NaN
+//! and infinities included); a bool as the low bit of a byte; the ONNX Runtime path as the set-up's library, a
+//! file that does not exist, or NULL.
 //!
 //! Beside the options sits a model of them written from the header: each setter's status (the limits it
 //! states) must match, a failure must leave the options as they were (the model is not changed either), and the
@@ -13,9 +14,9 @@
 //! special tokens plus one, to 512; a window overlap smaller than a window's text tokens when there are windows;
 //! the library that exists), failing otherwise with one of the statuses of the broken rules. An opened expander
 //! must report the max_length asked for, and expand a long text and a short one, alone and as a batch, into
-//! vectors that keep the header's rules and the options (at most top_k terms, weights of at least min_weight, no
-//! special token when they are dropped); without pruning, the batch's vectors must match the texts expanded
-//! alone. The options are freed before the expander is used: it holds a copy.
+//! vectors that keep the header's rules and the options (at most top_k terms, weights of at least min_weight and
+//! of at least max_ratio × the vector's largest, no special token when they are dropped); without pruning, the
+//! batch's vectors must match the texts expanded alone. The options are freed before the expander is used: it holds a copy.
 
 #![no_main]
 
@@ -53,6 +54,8 @@ struct Model {
     window_overlap: usize,
     top_k: Option<usize>,
     min_weight: f32,
+    max_ratio: Option<f32>,
+    alpha_mass: Option<f32>,
     drop_special_tokens: bool,
     intra_op_threads: Option<usize>,
     /// The ONNX Runtime path names a file that does not exist.
@@ -68,6 +71,8 @@ impl Default for Model {
             window_overlap: 32,
             top_k: None,
             min_weight: 0.0,
+            max_ratio: None,
+            alpha_mass: None,
             drop_special_tokens: false,
             intra_op_threads: None,
             missing_library: false,
@@ -112,7 +117,7 @@ fn library_path(choice: u8) -> Option<CString> {
 /// Calls one setter, chosen by the input, on `options`; checks its status and its error against `model`, which
 /// it updates on success. `None` when the input ends.
 fn one_call(input: &mut Input, options: &Options, model: &mut Model) -> Option<()> {
-    let selector = input.byte()? % 10;
+    let selector = input.byte()? % 12;
     let mut next = model.clone();
     let (outcome, ok): (Result<(), Failure>, bool) = match selector {
         0 => {
@@ -170,7 +175,7 @@ fn one_call(input: &mut Input, options: &Options, model: &mut Model) -> Option<(
             let n = input.count()?;
             (set!(options, splade_options_set_token_budget, n), n >= 1)
         }
-        _ => {
+        9 => {
             let choice = input.byte()?;
             let path = library_path(choice);
             next.missing_library = choice % 3 == 1;
@@ -190,6 +195,22 @@ fn one_call(input: &mut Input, options: &Options, model: &mut Model) -> Option<(
                 return Some(());
             }
             (outcome, true)
+        }
+        10 => {
+            let r = f32::from_le_bytes(input.array()?);
+            next.max_ratio = Some(r);
+            (
+                set!(options, splade_options_set_max_ratio, r),
+                (0.0..=1.0).contains(&r),
+            )
+        }
+        _ => {
+            let a = f32::from_le_bytes(input.array()?);
+            next.alpha_mass = Some(a);
+            (
+                set!(options, splade_options_set_alpha_mass, a),
+                a > 0.0 && a <= 1.0,
+            )
         }
     };
     match outcome {
@@ -237,12 +258,20 @@ fn check_pruning(expander: &Expander, terms: &Terms, model: &Model, what: &str) 
             terms.ids.len()
         );
     }
+    // Every later step keeps the heaviest term, so the vector's largest weight is the one max_ratio saw.
+    let largest = terms.weights.iter().copied().fold(0.0, f32::max);
     for (token, &weight) in tokens.iter().zip(&terms.weights) {
         assert!(
             weight >= model.min_weight,
             "{what}: {token:?} has weight {weight}, min_weight {}",
             model.min_weight
         );
+        if let Some(ratio) = model.max_ratio {
+            assert!(
+                weight >= ratio * largest,
+                "{what}: {token:?} has weight {weight}, max_ratio {ratio} of {largest}"
+            );
+        }
         assert!(
             !(model.drop_special_tokens && SPECIAL_TOKENS.contains(&token.as_str())),
             "{what}: the special token {token} is in the vector"
@@ -304,7 +333,11 @@ fuzz_target!(|data: &[u8]| {
     for (i, (in_batch, alone)) in batch.iter().zip(&alone).enumerate() {
         check_pruning(&expander, in_batch, &model, "in a batch");
         // Pruning may keep one of two terms of nearly equal weight in one and the other in the other.
-        if model.top_k.is_none() && model.min_weight == 0.0 {
+        if model.top_k.is_none()
+            && model.min_weight == 0.0
+            && model.max_ratio.is_none()
+            && model.alpha_mass.is_none()
+        {
             assert_close(
                 in_batch,
                 alone,

@@ -182,6 +182,16 @@ extern "C" {
         min_weight: f32,
         error_out: *mut *mut splade_error,
     ) -> Status;
+    pub fn splade_options_set_max_ratio(
+        options: *mut splade_options,
+        max_ratio: f32,
+        error_out: *mut *mut splade_error,
+    ) -> Status;
+    pub fn splade_options_set_alpha_mass(
+        options: *mut splade_options,
+        alpha_mass: f32,
+        error_out: *mut *mut splade_error,
+    ) -> Status;
     pub fn splade_options_set_drop_special_tokens(
         options: *mut splade_options,
         drop: bool,

@@ -185,6 +185,14 @@ mod tests {
             null_argument
         );
         assert_eq!(
+            call!(splade_options_set_max_ratio(None, 0.5, null_mut())),
+            null_argument
+        );
+        assert_eq!(
+            call!(splade_options_set_alpha_mass(None, 0.5, null_mut())),
+            null_argument
+        );
+        assert_eq!(
             call!(splade_options_set_drop_special_tokens(
                 None,
                 true,

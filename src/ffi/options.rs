@@ -149,8 +149,9 @@ pub unsafe extern "C" fn splade_options_set_window_overlap(
     }
 }
 
-/// Keeps only the `top_k` highest-weighted terms of each vector; 0 keeps all (the default). Fails with
-/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+/// Keeps only the `top_k` highest-weighted terms of each vector (ties go to the smaller id), after `max_ratio` and
+/// `alpha_mass`; 0 keeps all (the default). Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
+/// thread-safe on one `options` (see `splade_options`).
 ///
 /// # Safety
 /// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
@@ -188,6 +189,53 @@ pub unsafe extern "C" fn splade_options_set_min_weight(
     };
     // SAFETY: `error_out` is NULL or writable (this function's contract).
     unsafe { update("splade_options_set_min_weight", options, error_out, change) }
+}
+
+/// Keeps only the terms whose weight is at least `max_ratio` × the vector's largest weight (OpenSearch's
+/// `max_ratio` pruning, compared as it compares: `weight >= max_ratio * max` in float). Off by default. Must be
+/// from 0 (keeps every term) to 1 (keeps the terms of the largest weight), else `SPLADE_STATUS_INVALID_ARGUMENT`.
+/// Applied to a text's vector once its windows are merged, before `alpha_mass` and `top_k`. Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn splade_options_set_max_ratio(
+    options: Option<&mut splade_options>,
+    max_ratio: f32,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    let change = |o: &mut Options| {
+        o.max_ratio = Some(max_ratio);
+        Ok(())
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update("splade_options_set_max_ratio", options, error_out, change) }
+}
+
+/// Keeps the fewest heaviest terms whose weights sum to at least `alpha_mass` × the vector's total weight (ties go
+/// to the smaller id; a vector with terms keeps at least one). Off by default. Must be above 0 and at most 1 (keeps
+/// every term), else `SPLADE_STATUS_INVALID_ARGUMENT`. Applied after `max_ratio`, to the terms it left, and before
+/// `top_k`. Unlike OpenSearch's `alpha_mass` pruning, which keeps the heaviest terms while their running sum stays
+/// `<= alpha × total` and so can keep none, the term that reaches the threshold is kept too. Fails with
+/// `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not thread-safe on one `options` (see `splade_options`).
+///
+/// # Safety
+/// `options` must be NULL or options from `splade_options_new` not yet freed, which no other call uses meanwhile;
+/// `error_out` NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn splade_options_set_alpha_mass(
+    options: Option<&mut splade_options>,
+    alpha_mass: f32,
+    error_out: *mut *mut splade_error,
+) -> Status {
+    let change = |o: &mut Options| {
+        o.alpha_mass = Some(alpha_mass);
+        Ok(())
+    };
+    // SAFETY: `error_out` is NULL or writable (this function's contract).
+    unsafe { update("splade_options_set_alpha_mass", options, error_out, change) }
 }
 
 /// Leaves the tokenizer's special tokens (for BERT `[CLS]`, `[SEP]`, `[PAD]`, `[UNK]`, `[MASK]`) out of every

@@ -106,6 +106,11 @@ static void test_options(void) {
   CHECK(splade_options_set_top_k(options, 10, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_top_k(options, 0, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_min_weight(options, 0.25f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_ratio(options, 0.0f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_ratio(options, 1.0f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_max_ratio(options, 0.3f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_alpha_mass(options, 1.0f, NULL) == SPLADE_STATUS_OK);
+  CHECK(splade_options_set_alpha_mass(options, 0.5f, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_drop_special_tokens(options, true, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_intra_op_threads(options, 1, NULL) == SPLADE_STATUS_OK);
   CHECK(splade_options_set_sessions(options, 2, NULL) == SPLADE_STATUS_OK);
@@ -114,6 +119,13 @@ static void test_options(void) {
 
   EXPECT_ERROR(splade_options_set_min_weight(options, -1.0f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
   EXPECT_ERROR(splade_options_set_min_weight(options, NAN, &err), SPLADE_STATUS_INVALID_ARGUMENT, "min_weight");
+  EXPECT_ERROR(splade_options_set_max_ratio(options, -0.1f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_ratio");
+  EXPECT_ERROR(splade_options_set_max_ratio(options, 1.5f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_ratio");
+  EXPECT_ERROR(splade_options_set_max_ratio(options, NAN, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_ratio");
+  EXPECT_ERROR(splade_options_set_max_ratio(options, INFINITY, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_ratio");
+  EXPECT_ERROR(splade_options_set_alpha_mass(options, 0.0f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "alpha_mass");
+  EXPECT_ERROR(splade_options_set_alpha_mass(options, 1.5f, &err), SPLADE_STATUS_INVALID_ARGUMENT, "alpha_mass");
+  EXPECT_ERROR(splade_options_set_alpha_mass(options, NAN, &err), SPLADE_STATUS_INVALID_ARGUMENT, "alpha_mass");
   EXPECT_ERROR(splade_options_set_sessions(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "sessions");
   EXPECT_ERROR(splade_options_set_max_windows(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "max_windows");
   EXPECT_ERROR(splade_options_set_token_budget(options, 0, &err), SPLADE_STATUS_INVALID_ARGUMENT, "token_budget");
@@ -126,6 +138,8 @@ static void test_options(void) {
   EXPECT_ERROR(splade_options_set_window_overlap(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_drop_special_tokens(NULL, true, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_min_weight(NULL, 1.0f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_max_ratio(NULL, 0.5f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
+  EXPECT_ERROR(splade_options_set_alpha_mass(NULL, 0.5f, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_intra_op_threads(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_sessions(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
   EXPECT_ERROR(splade_options_set_token_budget(NULL, 1, &err), SPLADE_STATUS_NULL_ARGUMENT, "options");
@@ -501,6 +515,73 @@ static void test_parity(splade_expander *expander, const char *reference_path, s
   free_references(refs, count);
 }
 
+/* Heaviest first, ties to the smaller id (for qsort over indices into the terms of `ranked_vector`). */
+static const splade_sparse_vector *ranked_vector;
+static int heaviest_first(const void *a, const void *b) {
+  size_t i = *(const size_t *)a, j = *(const size_t *)b;
+  float wi = ranked_vector->weights[i], wj = ranked_vector->weights[j];
+  if (wi != wj) return wi > wj ? -1 : 1;
+  return ranked_vector->indices[i] < ranked_vector->indices[j] ? -1 : 1;
+}
+
+/* Expands EXAMPLE on an expander opened with one pruning option set (`set` with `value`) and checks the vector
+ * against `full` (the example's unpruned vector) pruned by hand: `keep[i]` says whether term i of `full` stays. */
+static void check_pruned(const splade_sparse_vector *full, const bool *keep,
+                         splade_status (*set)(splade_options *, float, splade_error **), float value) {
+  splade_options *options = splade_options_new();
+  CHECK(set(options, value, NULL) == SPLADE_STATUS_OK);
+  splade_expander *expander = NULL;
+  CHECK(splade_expander_new(model("splade-tiny"), options, &expander, NULL) == SPLADE_STATUS_OK);
+  splade_options_free(options);
+  splade_sparse_vector *pruned = NULL;
+  CHECK(splade_expander_expand(expander, (const uint8_t *)EXAMPLE, strlen(EXAMPLE), &pruned, NULL) ==
+        SPLADE_STATUS_OK);
+  size_t kept = 0;
+  for (size_t i = 0; i < full->len; i++) kept += keep[i];
+  CHECK(pruned != NULL && pruned->len == kept && kept > 0 && kept < full->len);
+  for (size_t i = 0, j = 0; pruned && pruned->len == kept && i < full->len; i++) {
+    if (keep[i]) {
+      CHECK(pruned->indices[j] == full->indices[i] && pruned->weights[j] == full->weights[i]);
+      j++;
+    }
+  }
+  splade_sparse_vector_free(pruned);
+  splade_expander_free(expander);
+}
+
+/* max_ratio 0.3 keeps the weights >= 0.3f × the largest (a float product); alpha_mass 0.5 the fewest heaviest
+ * terms whose sum (in double) reaches half the total. */
+static void test_pruning(splade_expander *expander) {
+  splade_sparse_vector *full = NULL;
+  CHECK(splade_expander_expand(expander, (const uint8_t *)EXAMPLE, strlen(EXAMPLE), &full, NULL) ==
+        SPLADE_STATUS_OK);
+  if (full == NULL || full->len == 0) return;
+  bool *keep = calloc(full->len, sizeof *keep);
+  size_t *order = calloc(full->len, sizeof *order);
+  float max = 0.0f;
+  double total = 0.0;
+  for (size_t i = 0; i < full->len; i++) {
+    if (full->weights[i] > max) max = full->weights[i];
+    order[i] = i;
+  }
+  for (size_t i = 0; i < full->len; i++) keep[i] = full->weights[i] >= 0.3f * max;
+  check_pruned(full, keep, splade_options_set_max_ratio, 0.3f);
+
+  ranked_vector = full;
+  qsort(order, full->len, sizeof *order, heaviest_first);
+  for (size_t r = 0; r < full->len; r++) total += full->weights[order[r]];
+  memset(keep, 0, full->len * sizeof *keep);
+  double sum = 0.0;
+  for (size_t r = 0; r < full->len && sum < 0.5 * total; r++) {
+    sum += full->weights[order[r]];
+    keep[order[r]] = true;
+  }
+  check_pruned(full, keep, splade_options_set_alpha_mass, 0.5f);
+  free(order);
+  free(keep);
+  splade_sparse_vector_free(full);
+}
+
 /* Misuses a handle as `which` says (the child side of test_misused_handles); returns only if the library let the
  * misuse pass. */
 static int misuse(const char *which) {
@@ -622,6 +703,7 @@ int main(int argc, char **argv) {
 
   test_bad_models();
   test_expand(expander);
+  test_pruning(expander);
   test_parity(expander, argv[2], reference_texts);
   test_json(expander);
   test_threads(expander);

@@ -353,27 +353,31 @@ static handle *this_handle(napi_env env, napi_callback_info info, size_t *argc, 
 }
 
 typedef splade_status (*size_setter)(splade_options *, size_t, splade_error **);
+typedef splade_status (*float_setter)(splade_options *, float, splade_error **);
 
 /* The JavaScript type an option takes, which says which C setter applies. */
-typedef enum { OPTION_SIZE, OPTION_MIN_WEIGHT, OPTION_DROP_SPECIAL_TOKENS, OPTION_ORT_LIBRARY_PATH } option_kind;
+typedef enum { OPTION_SIZE, OPTION_FLOAT, OPTION_DROP_SPECIAL_TOKENS, OPTION_ORT_LIBRARY_PATH } option_kind;
 
 typedef struct option {
   const char *name;     /* the JavaScript name */
   option_kind kind;
-  size_setter set_size; /* for OPTION_SIZE */
+  size_setter set_size;   /* for OPTION_SIZE */
+  float_setter set_float; /* for OPTION_FLOAT */
 } option;
 
 static const option OPTIONS[] = {
-    {"maxLength", OPTION_SIZE, splade_options_set_max_length},
-    {"maxWindows", OPTION_SIZE, splade_options_set_max_windows},
-    {"windowOverlap", OPTION_SIZE, splade_options_set_window_overlap},
-    {"topK", OPTION_SIZE, splade_options_set_top_k},
-    {"minWeight", OPTION_MIN_WEIGHT, NULL},
-    {"dropSpecialTokens", OPTION_DROP_SPECIAL_TOKENS, NULL},
-    {"intraOpThreads", OPTION_SIZE, splade_options_set_intra_op_threads},
-    {"sessions", OPTION_SIZE, splade_options_set_sessions},
-    {"tokenBudget", OPTION_SIZE, splade_options_set_token_budget},
-    {"ortLibraryPath", OPTION_ORT_LIBRARY_PATH, NULL},
+    {"maxLength", OPTION_SIZE, splade_options_set_max_length, NULL},
+    {"maxWindows", OPTION_SIZE, splade_options_set_max_windows, NULL},
+    {"windowOverlap", OPTION_SIZE, splade_options_set_window_overlap, NULL},
+    {"topK", OPTION_SIZE, splade_options_set_top_k, NULL},
+    {"minWeight", OPTION_FLOAT, NULL, splade_options_set_min_weight},
+    {"maxRatio", OPTION_FLOAT, NULL, splade_options_set_max_ratio},
+    {"alphaMass", OPTION_FLOAT, NULL, splade_options_set_alpha_mass},
+    {"dropSpecialTokens", OPTION_DROP_SPECIAL_TOKENS, NULL, NULL},
+    {"intraOpThreads", OPTION_SIZE, splade_options_set_intra_op_threads, NULL},
+    {"sessions", OPTION_SIZE, splade_options_set_sessions, NULL},
+    {"tokenBudget", OPTION_SIZE, splade_options_set_token_budget, NULL},
+    {"ortLibraryPath", OPTION_ORT_LIBRARY_PATH, NULL, NULL},
 };
 #define OPTION_COUNT (sizeof OPTIONS / sizeof OPTIONS[0])
 
@@ -425,7 +429,7 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
   }
   if (is_nullish(env, value)) return true;
   double number = 0;
-  if (opt->kind == OPTION_SIZE || opt->kind == OPTION_MIN_WEIGHT) {
+  if (opt->kind == OPTION_SIZE || opt->kind == OPTION_FLOAT) {
     if (!is_type(env, value, napi_number)) {
       snprintf(message, sizeof message, "options.%s must be a number", opt->name);
       return type_error(env, message);
@@ -447,8 +451,8 @@ static bool set_option(napi_env env, napi_value object, const option *opt, splad
       status = splade_options_set_drop_special_tokens(options, drop, &error);
       break;
     }
-    case OPTION_MIN_WEIGHT:
-      status = splade_options_set_min_weight(options, (float)number, &error);
+    case OPTION_FLOAT:
+      status = opt->set_float(options, (float)number, &error);
       break;
     case OPTION_SIZE: {
       uint64_t n = 0;

@@ -67,6 +67,11 @@ test('option values are checked by the C library', () => {
   assert.throws(() => new Expander(model, { maxLength: 513 }), invalid);
   assert.throws(() => new Expander(model, { minWeight: -1 }), invalid);
   assert.throws(() => new Expander(model, { minWeight: NaN }), invalid);
+  assert.throws(() => new Expander(model, { maxRatio: 1.5 }), invalid);
+  assert.throws(() => new Expander(model, { maxRatio: NaN }), invalid);
+  assert.throws(() => new Expander(model, { alphaMass: 0 }), invalid);
+  assert.throws(() => new Expander(model, { alphaMass: -0.1 }), invalid);
+  assert.throws(() => new Expander(model, { alphaMass: '0.5' }), TYPE_ERROR);
   // Numbers a size_t cannot hold get the same status.
   assert.throws(() => new Expander(model, { topK: -1 }), invalid);
   assert.throws(() => new Expander(model, { topK: 1.5 }), invalid);
@@ -98,6 +103,35 @@ test('options reach the C library', async (t) => {
       .sort((a, b) => a[0] - b[0]);
     assert.ok(kept.length > 0, `text ${i} keeps some term`);
     assert.deepEqual(plain(vectors[i]), { indices: kept.map(([id]) => id), weights: kept.map(([, w]) => w) });
+  }
+});
+
+test('maxRatio and alphaMass prune as the rules say', async (t) => {
+  const text = 'The Manhattan Project and its atomic bomb helped bring an end to World War II.';
+  const defaults = new Expander(model);
+  t.after(() => defaults.close());
+  const full = plain(defaults.expandSync(text));
+  const terms = full.indices.map((id, j) => [id, full.weights[j]]);
+  const vector = (kept) => ({ indices: kept.map(([id]) => id), weights: kept.map(([, w]) => w) });
+  // maxRatio: the weights >= 0.3 × the largest, the product rounded to float32 as the C library computes it.
+  const largest = Math.max(...full.weights);
+  const byRatio = terms.filter(([, w]) => w >= Math.fround(Math.fround(0.3) * largest));
+  // alphaMass: the fewest heaviest terms (ties to the smaller id) whose sum reaches half the total.
+  const ranked = [...terms].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const total = ranked.reduce((sum, [, w]) => sum + w, 0);
+  const byMass = [];
+  let sum = 0;
+  for (const term of ranked) {
+    if (sum >= 0.5 * total) break;
+    sum += term[1];
+    byMass.push(term);
+  }
+  byMass.sort((a, b) => a[0] - b[0]);
+  for (const [options, kept] of [[{ maxRatio: 0.3 }, byRatio], [{ alphaMass: 0.5 }, byMass]]) {
+    assert.ok(kept.length > 0 && kept.length < terms.length, `${JSON.stringify(options)} prunes some terms`);
+    const pruned = new Expander(model, options);
+    t.after(() => pruned.close());
+    assert.deepEqual(plain(await pruned.expand(text)), vector(kept), JSON.stringify(options));
   }
 });
 

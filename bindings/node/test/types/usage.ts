@@ -2,7 +2,9 @@
 // package's own name and `exports` (CommonJS flavour; usage.mts is the ES module one).
 import { Expander, ExpanderOptions, SparseVector, SpladeError, version, statusName } from 'spladerunner';
 
-const options: ExpanderOptions = { maxLength: 256, topK: 64, minWeight: 0.1, sessions: 2, tokenBudget: 2048 };
+const options: ExpanderOptions = {
+  maxLength: 256, topK: 64, minWeight: 0.1, maxRatio: 0.05, alphaMass: 0.95, sessions: 2, tokenBudget: 2048,
+};
 const expander = new Expander('.cache/models/splade-tiny', options);
 
 async function main(): Promise<void> {

@@ -203,6 +203,26 @@ JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetMinWeight(JN
   }
 }
 
+JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetMaxRatio(JNIEnv *env, jclass cls,
+                                                                             jlong options, jfloat value) {
+  (void)cls;
+  splade_error *error = NULL;
+  splade_status status = splade_options_set_max_ratio((splade_options *)(intptr_t)options, value, &error);
+  if (status != SPLADE_STATUS_OK) {
+    throw_error(env, status, error);
+  }
+}
+
+JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetAlphaMass(JNIEnv *env, jclass cls,
+                                                                             jlong options, jfloat value) {
+  (void)cls;
+  splade_error *error = NULL;
+  splade_status status = splade_options_set_alpha_mass((splade_options *)(intptr_t)options, value, &error);
+  if (status != SPLADE_STATUS_OK) {
+    throw_error(env, status, error);
+  }
+}
+
 JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetDropSpecialTokens(JNIEnv *env, jclass cls,
                                                                                       jlong options,
                                                                                       jboolean drop) {

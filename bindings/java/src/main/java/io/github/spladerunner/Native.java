@@ -39,6 +39,10 @@ final class Native {
 
   static native void optionsSetMinWeight(long options, float minWeight);
 
+  static native void optionsSetMaxRatio(long options, float maxRatio);
+
+  static native void optionsSetAlphaMass(long options, float alphaMass);
+
   static native void optionsSetDropSpecialTokens(long options, boolean drop);
 
   static native void optionsSetIntraOpThreads(long options, long threads);

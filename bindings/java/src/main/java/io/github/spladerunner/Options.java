@@ -22,6 +22,8 @@ public final class Options {
   private final Integer windowOverlap;
   private final Integer topK;
   private final Float minWeight;
+  private final Float maxRatio;
+  private final Float alphaMass;
   private final Boolean dropSpecialTokens;
   private final Integer intraOpThreads;
   private final Integer sessions;
@@ -34,6 +36,8 @@ public final class Options {
     windowOverlap = b.windowOverlap;
     topK = b.topK;
     minWeight = b.minWeight;
+    maxRatio = b.maxRatio;
+    alphaMass = b.alphaMass;
     dropSpecialTokens = b.dropSpecialTokens;
     intraOpThreads = b.intraOpThreads;
     sessions = b.sessions;
@@ -70,6 +74,12 @@ public final class Options {
       if (minWeight != null) {
         Native.optionsSetMinWeight(options, minWeight);
       }
+      if (maxRatio != null) {
+        Native.optionsSetMaxRatio(options, maxRatio);
+      }
+      if (alphaMass != null) {
+        Native.optionsSetAlphaMass(options, alphaMass);
+      }
       if (dropSpecialTokens != null) {
         Native.optionsSetDropSpecialTokens(options, dropSpecialTokens);
       }
@@ -100,6 +110,8 @@ public final class Options {
     append(s, "windowOverlap", windowOverlap);
     append(s, "topK", topK);
     append(s, "minWeight", minWeight);
+    append(s, "maxRatio", maxRatio);
+    append(s, "alphaMass", alphaMass);
     append(s, "dropSpecialTokens", dropSpecialTokens);
     append(s, "intraOpThreads", intraOpThreads);
     append(s, "sessions", sessions);
@@ -124,6 +136,8 @@ public final class Options {
     private Integer windowOverlap;
     private Integer topK;
     private Float minWeight;
+    private Float maxRatio;
+    private Float alphaMass;
     private Boolean dropSpecialTokens;
     private Integer intraOpThreads;
     private Integer sessions;
@@ -172,6 +186,29 @@ public final class Options {
      */
     public Builder minWeight(float minWeight) {
       this.minWeight = minWeight;
+      return this;
+    }
+
+    /**
+     * Keeps only the terms whose weight is at least {@code maxRatio} × the vector's largest weight (OpenSearch's
+     * {@code max_ratio} pruning, compared as it compares, in float). Unset: off. From 0 (keeps all) to 1, checked by
+     * the C library when the expander opens. Applied to a text's merged vector, before {@code alphaMass} and {@code
+     * topK}. ({@code splade_options_set_max_ratio})
+     */
+    public Builder maxRatio(float maxRatio) {
+      this.maxRatio = maxRatio;
+      return this;
+    }
+
+    /**
+     * Keeps the fewest heaviest terms whose weights sum to at least {@code alphaMass} × the vector's total weight
+     * (ties to the smaller id; a vector with terms keeps at least one). Unset: off. Above 0 and at most 1 (keeps
+     * all), checked by the C library when the expander opens. Applied after {@code maxRatio}, before {@code topK}.
+     * Unlike OpenSearch's {@code alpha_mass}, which can keep none, the term that reaches the threshold is kept.
+     * ({@code splade_options_set_alpha_mass})
+     */
+    public Builder alphaMass(float alphaMass) {
+      this.alphaMass = alphaMass;
       return this;
     }
 

@@ -70,6 +70,10 @@ class ErrorsTest {
             Options.builder().tokenBudget(0).build(),
             Options.builder().minWeight(-1f).build(),
             Options.builder().minWeight(Float.NaN).build(),
+            Options.builder().maxRatio(1.5f).build(),
+            Options.builder().maxRatio(Float.NaN).build(),
+            Options.builder().alphaMass(0f).build(),
+            Options.builder().alphaMass(-0.1f).build(),
             Options.builder().maxLength(100_000).build())) {
       SpladeException e = assertThrows(SpladeException.class, () -> Expander.open(model, options), options::toString);
       assertEquals(Status.INVALID_ARGUMENT, e.status(), options + ": " + e.getMessage());

@@ -147,6 +147,67 @@ class ExpanderTest {
     }
   }
 
+  /**
+   * maxRatio keeps the weights {@code >= 0.3f ×} the largest (a float product); alphaMass the fewest heaviest terms
+   * (ties to the smaller id) whose sum, in double, reaches half the total: each vector is the unpruned one pruned so.
+   */
+  @Test
+  void maxRatioAndAlphaMassPruneAsTheRulesSay() {
+    SparseVector full = expander.expand(SENTENCE);
+    int n = full.size();
+    float largest = 0f;
+    for (float w : full.weights()) {
+      largest = Math.max(largest, w);
+    }
+    boolean[] byRatio = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      byRatio[i] = full.weight(i) >= 0.3f * largest;
+    }
+    List<Integer> ranked = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      ranked.add(i);
+    }
+    ranked.sort(
+        (a, b) ->
+            full.weight(a) != full.weight(b)
+                ? Float.compare(full.weight(b), full.weight(a))
+                : Integer.compare(full.index(a), full.index(b)));
+    double total = 0;
+    for (int i : ranked) {
+      total += full.weight(i);
+    }
+    boolean[] byMass = new boolean[n];
+    double sum = 0;
+    for (int i : ranked) {
+      if (sum >= 0.5 * total) {
+        break;
+      }
+      sum += full.weight(i);
+      byMass[i] = true;
+    }
+    Map<Options, boolean[]> cases =
+        Map.of(Options.builder().maxRatio(0.3f).build(), byRatio, Options.builder().alphaMass(0.5f).build(), byMass);
+    for (Map.Entry<Options, boolean[]> c : cases.entrySet()) {
+      boolean[] keep = c.getValue();
+      int kept = 0;
+      for (boolean k : keep) {
+        kept += k ? 1 : 0;
+      }
+      assertTrue(kept > 0 && kept < n, c.getKey() + " keeps " + kept + " of " + n + " terms: the test shows nothing");
+      int[] indices = new int[kept];
+      float[] weights = new float[kept];
+      for (int i = 0, j = 0; i < n; i++) {
+        if (keep[i]) {
+          indices[j] = full.index(i);
+          weights[j++] = full.weight(i);
+        }
+      }
+      try (Expander pruned = Expander.open(TestData.model("splade-tiny"), c.getKey())) {
+        assertEquals(SparseVector.of(indices, weights), pruned.expand(SENTENCE), c.getKey().toString());
+      }
+    }
+  }
+
   @Test
   void batchesEqualSingleCalls() {
     List<String> texts = TestData.parityTexts().subList(0, 40);
