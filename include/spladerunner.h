@@ -457,7 +457,7 @@ enum splade_status splade_options_set_max_length(struct splade_options *options,
 
 /**
  * Sets how many windows of `max_length` tokens a long text may be cut into; their vectors are merged by keeping
- * each term's largest weight. Default 1: a text is truncated to its first window. Must be `>= 1`, else
+ * each term's largest weight, the windows after the first at half their weights. Default 1: a text is truncated to its first window. Must be `>= 1`, else
  * `SPLADE_STATUS_INVALID_ARGUMENT`. Fails with `SPLADE_STATUS_NULL_ARGUMENT` when `options` is NULL. Not
  * thread-safe on one `options` (see `splade_options`).
  *

@@ -240,10 +240,16 @@ impl Expander {
         Ok(counts
             .into_iter()
             .map(|count| {
-                // min_weight and special tokens were applied per window (a merged term passes exactly when
-                // one of its windows' weights does); max_ratio, alpha_mass and top_k need the merged vector.
-                let vector = SparseVector::max_of(row_vectors.by_ref().take(count).collect());
-                self.pruning.apply(vector)
+                // min_weight and special tokens were applied per window; a later window's weights count less in
+                // the merge, so min_weight applies again to what it gives (the same terms as applying it to the
+                // merge of unfiltered windows). max_ratio, alpha_mass and top_k need the merged vector.
+                let merged =
+                    SparseVector::merge_windows(row_vectors.by_ref().take(count).collect());
+                let merged = match count {
+                    1 => merged,
+                    _ => merged.pruned(self.min_weight, None),
+                };
+                self.pruning.apply(merged)
             })
             .collect())
     }

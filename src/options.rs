@@ -27,7 +27,8 @@ pub struct Options {
     /// its config files (`model_max_length`, `max_position_embeddings`), at most 512.
     pub max_length: Option<usize>,
     /// Long texts: up to this many windows of `max_length` tokens per text, overlapping by `window_overlap`
-    /// tokens, merged by keeping each term's largest weight. Default 1: a text is truncated to its first window.
+    /// tokens, merged by keeping each term's largest weight, the windows after the first at half their weights.
+    /// Default 1: a text is truncated to its first window.
     pub max_windows: usize,
     /// Text tokens shared by consecutive windows (used when `max_windows > 1`). Default 32; must be smaller than
     /// a window's text tokens.

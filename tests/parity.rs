@@ -81,7 +81,7 @@ fn long_texts_tokenized_by_prefix_match_the_reference() {
 
 #[test]
 fn long_texts_cut_into_overlapping_windows_match_the_reference() {
-    // Up to 4 windows of 128 tokens, 32 shared: the reference runs each window alone and takes the max.
+    // Up to 4 windows of 128 tokens, 32 shared: the reference runs each window alone and takes the max, later windows at half.
     let options = Options::default()
         .with_max_length(128)
         .with_max_windows(4)

@@ -118,6 +118,8 @@ fn the_rules_apply_in_order_after_min_weight_and_the_window_merge() {
         .with_max_windows(8)
         .with_window_overlap(8);
     assert!(combined(windows.clone()) > 0);
+    // min_weight alone holds for the merged weights, where a later window's count at half.
+    assert!(check(windows.clone(), 0.3, None, None, None) > 0);
     assert!(check(windows.clone(), 0.0, Some(0.3), None, None) > 0);
     assert!(check(windows, 0.0, None, Some(0.5), None) > 0);
 }

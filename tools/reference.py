@@ -102,7 +102,8 @@ def input_names(session) -> dict:
 def expand(session, tokenizer: Tokenizer, decoder, text: str, max_length: int, max_windows: int = 1,
            window_overlap: int = 0) -> tuple:
     """SPLADE vector of one text: (indices int64 ascending, weights float32 > 0). Each window runs
-    alone; a text's weight is the max over every position of every window."""
+    alone; a text's weight is the max over every position of every window, the windows after the first
+    counting at half their weights."""
     names = input_names(session)
     pooled = []
     for window in encode(tokenizer, text, max_length, max_windows, window_overlap):
@@ -116,7 +117,7 @@ def expand(session, tokenizer: Tokenizer, decoder, text: str, max_length: int, m
         else:  # logits [1, seq, vocab], or hidden states [1, seq, hidden] decoded into them
             logits = out[0] if decoder is None else decode(decoder, out[0])
             pooled.append(np.log1p(np.maximum(logits, 0)).max(axis=0).astype(np.float32))
-    w = np.max(pooled, axis=0)
+    w = pooled[0] if len(pooled) == 1 else np.maximum(pooled[0], np.float32(0.5) * np.max(pooled[1:], axis=0))
     indices = np.nonzero(w > 0)[0]
     return indices, w[indices]
 

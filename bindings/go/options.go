@@ -29,7 +29,8 @@ func WithMaxLength(tokens int) Option {
 }
 
 // WithMaxWindows lets a long text be cut into up to n windows of max_length tokens, whose vectors are merged by
-// keeping each term's largest weight. Default 1: a text is truncated to its first window. Must be >= 1.
+// keeping each term's largest weight, the windows after the first at half their weights. Default 1: a text is
+// truncated to its first window. Must be >= 1.
 func WithMaxWindows(n int) Option {
 	return sizeOption("max_windows", n, func(o *C.splade_options, v C.size_t, e **C.splade_error) C.enum_splade_status {
 		return C.splade_options_set_max_windows(o, v, e)

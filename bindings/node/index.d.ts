@@ -19,8 +19,8 @@ export interface ExpanderOptions {
   /** Tokens per text, special tokens included; longer texts are truncated. 0 or absent: the model's limit, at most 512. */
   maxLength?: number;
   /**
-   * Cut a long text into up to this many windows of `maxLength` tokens, merged by each term's largest weight.
-   * Default 1 (a text is truncated to its first window), `>= 1`.
+   * Cut a long text into up to this many windows of `maxLength` tokens, merged by each term's largest weight,
+   * the windows after the first at half their weights. Default 1 (a text is truncated to its first window), `>= 1`.
    */
   maxWindows?: number;
   /** Text tokens consecutive windows share (when `maxWindows > 1`). Default 32; smaller than a window's text. */

@@ -157,7 +157,7 @@ public final class Options {
 
     /**
      * Lets a long text be cut into up to {@code maxWindows} windows of {@code maxLength} tokens, whose vectors are
-     * merged by keeping each term's largest weight. Default 1: a text is truncated to its first window; must be
+     * merged by keeping each term's largest weight, the windows after the first at half their weights. Default 1: a text is truncated to its first window; must be
      * {@code >= 1}. ({@code splade_options_set_max_windows})
      */
     public Builder maxWindows(int maxWindows) {
