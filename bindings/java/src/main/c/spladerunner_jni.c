@@ -193,35 +193,21 @@ SIZE_SETTER(optionsSetIntraOpThreads, splade_options_set_intra_op_threads)
 SIZE_SETTER(optionsSetSessions, splade_options_set_sessions)
 SIZE_SETTER(optionsSetTokenBudget, splade_options_set_token_budget)
 
-JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetMinWeight(JNIEnv *env, jclass cls,
-                                                                              jlong options, jfloat value) {
-  (void)cls;
-  splade_error *error = NULL;
-  splade_status status = splade_options_set_min_weight((splade_options *)(intptr_t)options, value, &error);
-  if (status != SPLADE_STATUS_OK) {
-    throw_error(env, status, error);
+/* The float setters. The library checks the value's range. */
+#define FLOAT_SETTER(java_name, c_function)                                                                 \
+  JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_##java_name(JNIEnv *env, jclass cls,         \
+                                                                        jlong options, jfloat value) {   \
+    (void)cls;                                                                                          \
+    splade_error *error = NULL;                                                                         \
+    splade_status status = c_function((splade_options *)(intptr_t)options, value, &error);             \
+    if (status != SPLADE_STATUS_OK) {                                                                   \
+      throw_error(env, status, error);                                                                  \
+    }                                                                                                   \
   }
-}
 
-JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetMaxRatio(JNIEnv *env, jclass cls,
-                                                                             jlong options, jfloat value) {
-  (void)cls;
-  splade_error *error = NULL;
-  splade_status status = splade_options_set_max_ratio((splade_options *)(intptr_t)options, value, &error);
-  if (status != SPLADE_STATUS_OK) {
-    throw_error(env, status, error);
-  }
-}
-
-JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetAlphaMass(JNIEnv *env, jclass cls,
-                                                                             jlong options, jfloat value) {
-  (void)cls;
-  splade_error *error = NULL;
-  splade_status status = splade_options_set_alpha_mass((splade_options *)(intptr_t)options, value, &error);
-  if (status != SPLADE_STATUS_OK) {
-    throw_error(env, status, error);
-  }
-}
+FLOAT_SETTER(optionsSetMinWeight, splade_options_set_min_weight)
+FLOAT_SETTER(optionsSetMaxRatio, splade_options_set_max_ratio)
+FLOAT_SETTER(optionsSetAlphaMass, splade_options_set_alpha_mass)
 
 JNIEXPORT void JNICALL Java_io_github_spladerunner_Native_optionsSetDropSpecialTokens(JNIEnv *env, jclass cls,
                                                                                       jlong options,
